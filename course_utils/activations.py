@@ -1,0 +1,135 @@
+"""What each layer of a convnet computes for one image: activations, channel grids, sparsity."""
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from .layers import feature_extractor, layer_kinds, require_layers
+
+
+def default_activation_layers(model) -> list[str]:
+    """Every top-level conv and pooling layer, in model order."""
+    return [layer.name for layer in model.layers if layer_kinds(layer) & {"conv", "pool"}]
+
+
+def layer_activations(model, image, layer_names=None) -> "OrderedDict[str, np.ndarray]":
+    """Layer name → activation (1, h, w, channels) for one image, from one forward pass.
+
+    Works the same for Sequential, Functional and models with nested sub-models (such as
+    an augmentation block); inference mode, so augmentation and dropout are off.
+    """
+    names = list(layer_names) if layer_names is not None else default_activation_layers(model)
+    if isinstance(layer_names, str):
+        names = [layer_names]
+    require_layers(model, names)
+    batch = np.asarray(image, dtype="float32")
+    if batch.ndim == 3:
+        batch = batch[None]
+    extractor = feature_extractor(model, names, example=batch)
+    outputs = extractor(batch, training=False)
+    outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    return OrderedDict((n, np.asarray(o)) for n, o in zip(names, outputs))
+
+
+def normalize_channel(channel: np.ndarray) -> np.ndarray:
+    """Per-channel display normalisation of the walkthrough (mean 128, 64 per std), uint8.
+    A constant channel (a ReLU that never fired) stays blank instead of becoming noise."""
+    c = np.asarray(channel, dtype="float32")
+    std = float(c.std())
+    if std < 1e-8:
+        return np.zeros(c.shape, dtype="uint8")
+    return np.clip((c - c.mean()) / std * 64 + 128, 0, 255).astype("uint8")
+
+
+def channel_grid(activation: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarray:
+    """All channels of one activation (1, h, w, n) tiled into one uint8 image, row by row."""
+    act = np.asarray(activation)
+    if act.ndim == 4:
+        act = act[0]
+    if act.ndim != 3:
+        raise ValueError(f"Expected an activation of shape (1, h, w, channels); got {np.shape(activation)}.")
+    h, w, n = act.shape
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    grid = np.zeros((rows * (h + gap) - gap, columns * (w + gap) - gap), dtype="uint8")
+    for i in range(n):
+        r, c = divmod(i, columns)
+        grid[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = normalize_channel(act[..., i])
+    return grid
+
+
+def dead_channel_fraction(activation: np.ndarray) -> float:
+    """Fraction of channels that are all zero for this input (the walkthrough's 'blank' tiles)."""
+    act = np.asarray(activation)
+    act = act.reshape(-1, act.shape[-1])
+    return float(np.mean(np.all(act == 0, axis=0)))
+
+
+def zero_fraction(activation: np.ndarray) -> float:
+    """Fraction of all activation values that are exactly zero."""
+    return float(np.mean(np.asarray(activation) == 0))
+
+
+def sparsity_table(activations) -> list[dict]:
+    """One row per layer: name, shape, blank-channel fraction and zero-value fraction."""
+    return [
+        {"layer": name, "shape": tuple(int(s) for s in act.shape[1:]),
+         "blank_channels": round(dead_channel_fraction(act), 3),
+         "zero_values": round(zero_fraction(act), 3)}
+        for name, act in activations.items()
+    ]
+
+
+def plot_channel_grid(name: str, activation: np.ndarray, columns: int = 16, ax=None):
+    """The grid of one layer as a matplotlib figure (returns the figure)."""
+    import matplotlib.pyplot as plt
+
+    grid = channel_grid(activation, columns)
+    if ax is None:
+        scale = 1.0 / activation.shape[2]
+        fig, ax = plt.subplots(figsize=(max(4, scale * grid.shape[1]), max(1.5, scale * grid.shape[0])))
+    else:
+        fig = ax.figure
+    ax.imshow(grid, aspect="auto", cmap="viridis")
+    ax.set_title(f"{name}  {tuple(activation.shape[1:])}")
+    ax.axis("off")
+    return fig
+
+
+def input_similarity(activation: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """|Pearson correlation| of each channel with the input's luminance at the channel's resolution.
+
+    High values mean the channel still looks like the picture (a near-copy of its edges or
+    colours); a blank channel scores 0.
+    """
+    from PIL import Image
+
+    act = np.asarray(activation, dtype="float64")[0]
+    h, w, n = act.shape
+    gray = np.asarray(image, dtype="float32").reshape(-1, *np.shape(image)[-3:])[0].mean(axis=-1)
+    small = np.asarray(Image.fromarray(gray).resize((w, h), Image.BILINEAR), dtype="float64").ravel()
+    small = (small - small.mean()) / (small.std() + 1e-12)
+    flat = act.reshape(-1, n)
+    std = flat.std(axis=0)
+    centred = (flat - flat.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    return np.abs(centred.T @ small / len(small)) * (std > 0)
+
+
+def centroid_accuracy(features: np.ndarray, labels: np.ndarray) -> float:
+    """Leave-one-out nearest-class-centroid accuracy: how well these features separate the classes."""
+    x = np.asarray(features, dtype="float64")
+    x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-12)
+    y = np.asarray(labels).astype(int)
+    classes = np.unique(y)
+    sums = {c: x[y == c].sum(axis=0) for c in classes}
+    counts = {c: int(np.sum(y == c)) for c in classes}
+    correct = 0
+    for i in range(len(x)):
+        dists = []
+        for c in classes:
+            own = y[i] == c
+            centroid = (sums[c] - (x[i] if own else 0)) / (counts[c] - own)
+            dists.append(np.sum((x[i] - centroid) ** 2))
+        correct += classes[int(np.argmin(dists))] == y[i]
+    return correct / len(x)

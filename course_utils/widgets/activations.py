@@ -1,0 +1,51 @@
+"""Chapter 1's explorer: pick a layer and a channel, see that channel's activation."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def channel_view(activations, layer: str, channel: int) -> tuple[np.ndarray, str]:
+    """The 2-D map of one channel and a caption with its statistics.
+
+    Plain function (the widget only calls it), so it is unit-tested without a browser.
+    """
+    if layer not in activations:
+        raise KeyError(f"No activation for layer {layer!r}; choose one of: {', '.join(activations)}.")
+    act = np.asarray(activations[layer])
+    n = act.shape[-1]
+    if not 0 <= int(channel) < n:
+        raise IndexError(f"Layer {layer!r} has {n} channels: channel must be 0 … {n - 1}, got {channel}.")
+    channel_map = act[0, :, :, int(channel)]
+    active = float(np.mean(channel_map > 0))
+    caption = (f"{layer}, channel {int(channel)} of {n}: {channel_map.shape[0]}×{channel_map.shape[1]}, "
+               f"max {channel_map.max():.3g}, {active:.0%} of positions active"
+               + ("  (blank: this filter does not fire on this image)" if channel_map.max() == 0 else ""))
+    return channel_map, caption
+
+
+def activation_explorer(activations, cmap: str = "viridis"):
+    """Dropdown of layers + channel slider wired to `channel_view`; returns the widget box."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    names = list(activations)
+    layer = widgets.Dropdown(options=names, value=names[0], description="layer")
+    channel = widgets.IntSlider(value=0, min=0, max=activations[names[0]].shape[-1] - 1,
+                                description="channel", continuous_update=False)
+    out = widgets.Output()
+
+    def redraw(*_):
+        channel.max = activations[layer.value].shape[-1] - 1
+        channel_map, caption = channel_view(activations, layer.value, min(channel.value, channel.max))
+        with out:
+            out.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(4, 4))
+            ax.matshow(channel_map, cmap=cmap)
+            ax.set_title(caption, fontsize=8)
+            ax.axis("off")
+            plt.show()
+
+    layer.observe(redraw, names="value")
+    channel.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([layer, channel]), out])
