@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup assets lab test bench clean-cache
+.PHONY: setup assets lab test bench clean-cache grade
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: setup
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+## grade: grade every student notebook in SUBMISSIONS=<folder>; grades.csv + summary.md go to grading_reports/
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of student notebooks>"; exit 2; }
+	$(BIN)/python -m course_utils.grading "$(SUBMISSIONS)" --out grading_reports
 
 clean-cache:
 	rm -rf .cache/assets

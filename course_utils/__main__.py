@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--to", metavar="DIR", help="fill DIR as an offline mirror folder (implies --prefetch)")
     p.set_defaults(func=_assets)
     p = sub.add_parser("train", help="train chapter 1's small convnet and write data/small_convnet.*")
-    p.add_argument("--epochs", type=int, default=45)
+    p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seed", type=int, default=1337)
     p.set_defaults(func=_train)
     args = parser.parse_args(argv)

@@ -5,11 +5,15 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("MPLBACKEND", "Agg")  # tests never open windows
 
+import matplotlib
 import numpy as np
 import pytest
 from PIL import Image
+
+# Unit tests never open windows. Not via $MPLBACKEND: nbval's notebook kernels would inherit it
+# and lose their inline figures.
+matplotlib.use("Agg")
 
 SHARED_MIRROR = Path(os.environ.get("COURSE_ASSET_MIRROR", "")).expanduser() if os.environ.get("COURSE_ASSET_MIRROR") else None
 

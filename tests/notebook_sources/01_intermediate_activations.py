@@ -21,6 +21,7 @@ activations") on Keras 3:
    information, deeper layers are more abstract, and activations get sparser with depth.
 """),
 ("code", r"""
+import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
 import numpy as np
 import matplotlib.pyplot as plt
 import keras

@@ -1,0 +1,143 @@
+"""Is a heatmap faithful to the model? Deletion and insertion curves (Petsiuk et al., RISE 2018).
+
+Deletion: remove pixels in heatmap order (most important first) and watch the class score
+fall; a faithful map makes it fall fast (small area under the curve). Insertion: start from
+a blurred image, reveal pixels in heatmap order; a faithful map makes the score rise fast
+(large area). A random order is the baseline every method has to beat.
+
+"Removing" a pixel replaces it by the blurred image's pixel (not black): black specks are
+themselves a strong, unnatural signal, so with a black fill a random order "wins" by
+drowning the image in noise rather than by removing evidence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model_io import class_scores, image_batch, resolve_class
+
+
+@dataclass
+class Curve:
+    """Class score after removing (deletion) or revealing (insertion) each fraction of pixels."""
+    kind: str
+    fractions: np.ndarray
+    scores: np.ndarray
+
+    @property
+    def auc(self) -> float:
+        """Area under the curve, x from 0 to 1 (trapezoids)."""
+        return float(np.trapezoid(self.scores, self.fractions))
+
+    @property
+    def intact_score(self) -> float:
+        """The score of the untouched image (first point of deletion, last of insertion)."""
+        return float(self.scores[0] if self.kind == "deletion" else self.scores[-1])
+
+    @property
+    def relative_auc(self) -> float:
+        """Area in units of the intact image's score, so that a confident and an unsure
+        prediction weigh the same when images are averaged."""
+        return self.auc / self.intact_score if self.intact_score > 0 else float("nan")
+
+
+def heatmap_at_image(heatmap, shape_hw) -> np.ndarray:
+    """A 2-D heatmap resized (bilinear) to the image's (H, W); refuses maps that cannot be one
+    of this image's (wrong number of dimensions, other aspect ratio, larger than the image)."""
+    from .cam import upsample
+
+    m = np.asarray(heatmap, dtype="float32")
+    h, w = int(shape_hw[0]), int(shape_hw[1])
+    if m.ndim == 3 and m.shape[-1] in (1, 3):  # e.g. a guided-backprop gradient: pool channels
+        m = np.abs(m).sum(axis=-1)
+    if m.ndim != 2:
+        raise ValueError(f"A heatmap must be 2-D (rows, columns); got shape {np.shape(heatmap)}. "
+                         f"For an image of {h}x{w}, pass a map of that shape or a smaller one with the same aspect ratio.")
+    if not np.all(np.isfinite(m)):
+        raise ValueError("The heatmap contains NaN or infinite values.")
+    if m.shape == (h, w):
+        return m
+    if m.shape[0] > h or m.shape[1] > w or abs(np.log((m.shape[0] / m.shape[1]) / (h / w))) > 0.25:
+        raise ValueError(f"Heatmap shape {m.shape} does not match the image ({h}x{w}): it must be {h}x{w} "
+                         f"or a smaller map with the same aspect ratio (e.g. a Grad-CAM layer map).")
+    return upsample(m, (h, w))
+
+
+def random_heatmap(shape_hw, seed: int = 0, cells: int | None = None) -> np.ndarray:
+    """A random ordering of the pixels: the baseline. cells=n draws an n×n grid of random
+    values upsampled to the image, i.e. random *blobs* of the size a Grad-CAM map has."""
+    rng = np.random.default_rng(seed)
+    if cells is None:
+        return rng.random(tuple(shape_hw)).astype("float32")
+    return heatmap_at_image(rng.random((cells, cells)).astype("float32"), shape_hw)
+
+
+def blurred(image, sigma: float | None = None) -> np.ndarray:
+    """A Gaussian-blurred copy (insertion's starting point): shapes gone, colours kept."""
+    from scipy.ndimage import gaussian_filter
+
+    x = image_batch(image)
+    sigma = sigma if sigma is not None else max(x.shape[1:3]) / 20
+    return gaussian_filter(x, sigma=(0, sigma, sigma, 0)).astype("float32")
+
+
+def _check_steps(steps) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive int (the number of deletion steps), got {steps!r}.")
+    return int(steps)
+
+
+def _pixel_ranks(heatmap, shape_hw) -> np.ndarray:
+    """Rank of each pixel, 0 = most important; ties keep reading order (stable sort)."""
+    m = heatmap_at_image(heatmap, shape_hw).ravel()
+    order = np.argsort(-m, kind="stable")
+    ranks = np.empty(order.size, dtype=np.int64)
+    ranks[order] = np.arange(order.size)
+    return ranks.reshape(shape_hw)
+
+
+def _curve(model, image, heatmap, class_index, steps, replacement, kind, batch_size) -> Curve:
+    x = image_batch(image)
+    steps = _check_steps(steps)
+    cls = resolve_class(model, class_index)
+    h, w = x.shape[1:3]
+    ranks = _pixel_ranks(heatmap, (h, w))
+    counts = np.rint(np.linspace(0, h * w, steps + 1)).astype(np.int64)
+    scores = []
+    for start in range(0, steps + 1, batch_size):
+        chosen = ranks[None] < counts[start:start + batch_size, None, None]  # (b, H, W)
+        if kind == "deletion":  # chosen pixels are removed
+            batch = np.where(chosen[..., None], replacement, x)
+        else:  # chosen pixels are revealed on top of the blurred start
+            batch = np.where(chosen[..., None], x, replacement)
+        scores.append(class_scores(model, batch, cls, batch_size))
+    return Curve(kind, counts / (h * w), np.concatenate(scores))
+
+
+def _replacement(x, value) -> np.ndarray:
+    return blurred(x) if value is None else np.broadcast_to(np.asarray(value, dtype="float32"), x.shape)
+
+
+def deletion_curve(model, image, heatmap, class_index, steps: int = 16, fill=None,
+                   batch_size: int = 32) -> Curve:
+    """Score as the most important pixels (per `heatmap`) are replaced by the blurred image
+    (or by `fill`: 0 paints them black, as RISE does)."""
+    x = image_batch(image)
+    return _curve(model, x, heatmap, class_index, steps, _replacement(x, fill), "deletion", batch_size)
+
+
+def insertion_curve(model, image, heatmap, class_index, steps: int = 16, start=None,
+                    batch_size: int = 32) -> Curve:
+    """Score as the most important pixels are revealed on a blurred copy (or on `start`)."""
+    x = image_batch(image)
+    return _curve(model, x, heatmap, class_index, steps, _replacement(x, start), "insertion", batch_size)
+
+
+def deletion_insertion(model, image, heatmap, class_index, steps: int = 16, batch_size: int = 32,
+                       relative: bool = True) -> dict:
+    """Both areas, {'deletion': lower is better, 'insertion': higher is better}; relative=True
+    divides them by the intact image's score (see Curve.relative_auc)."""
+    curves = (deletion_curve(model, image, heatmap, class_index, steps, batch_size=batch_size),
+              insertion_curve(model, image, heatmap, class_index, steps, batch_size=batch_size))
+    return {c.kind: (c.relative_auc if relative else c.auc) for c in curves}

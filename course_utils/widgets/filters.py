@@ -1,0 +1,63 @@
+"""Chapter 2's explorer: pick a layer, a filter, steps, learning rate and regulariser; see its pattern."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import filters, regularizers
+
+
+def pattern_view(model, layer: str, filter_index: int, steps: int = 30, learning_rate: float = 10.0,
+                 regularizer: str = "plain", size=None, seed: int = 0, progress: bool = True):
+    """One filter's pattern (uint8 h×w×3) and a caption with what it achieves.
+
+    Plain function (the widget only calls it), so it is unit-tested without a browser.
+    """
+    ladder = filters.regularizer_ladder(model, layer, [filter_index], rungs=(regularizer,), steps=steps,
+                                        learning_rate=learning_rate, size=size, seed=seed, progress=progress)
+    result = ladder[regularizer]
+    pattern = result["patterns"]
+    activation, high = float(result["activation"][0]), float(result["high_frequency"][0])
+    caption = (f"{layer} filter {int(filter_index)}, {regularizer}, {int(steps)} steps, lr {learning_rate:g}: "
+               f"activation {activation:.3g}, high-frequency energy {high:.2f}")
+    return pattern[0], caption
+
+
+def filter_explorer(model, layers=None, size=None, seed: int = 0):
+    """Controls wired to `pattern_view`; runs on the button (ascent takes seconds), with a progress bar."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    names = list(layers) if layers is not None else filters.conv_layer_names(model)
+    keras_model = getattr(model, "model", model)
+
+    def filter_count(name):
+        return keras_model.get_layer(name).output.shape[-1]
+
+    layer = widgets.Dropdown(options=names, value=names[0], description="layer")
+    index = widgets.BoundedIntText(value=0, min=0, max=filter_count(names[0]) - 1, description="filter")
+    steps = widgets.IntSlider(value=30, min=1, max=120, description="steps", continuous_update=False)
+    rate = widgets.FloatLogSlider(value=10.0, base=10, min=-1, max=2, description="learning rate",
+                                  continuous_update=False)
+    rung = widgets.Dropdown(options=list(regularizers.LADDER), value="plain", description="regulariser")
+    run = widgets.Button(description="Run", button_style="primary")
+    out = widgets.Output()
+
+    def on_layer(change):
+        index.max = filter_count(change["new"]) - 1
+        index.value = min(index.value, index.max)
+
+    def on_run(_):
+        with out:
+            out.clear_output(wait=True)
+            pattern, caption = pattern_view(model, layer.value, index.value, steps.value, rate.value,
+                                            rung.value, size=size, seed=seed, progress=True)
+            fig, ax = plt.subplots(figsize=(4, 4))
+            ax.imshow(np.asarray(pattern))
+            ax.set_title(caption, fontsize=7)
+            ax.axis("off")
+            plt.show()
+
+    layer.observe(on_layer, names="value")
+    run.on_click(on_run)
+    on_run(None)
+    return widgets.VBox([widgets.HBox([layer, index, rung]), widgets.HBox([steps, rate, run]), out])

@@ -1,0 +1,99 @@
+"""Student and solved exercise notebooks come from one master and cannot drift or leak.
+
+The student notebook must equal the master with every solution block replaced by its stub;
+the solved notebook the master with the solutions; and no line of a solution, of a hidden
+test or of the master's markers may appear anywhere in a student notebook.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+
+import nbformat
+import pytest
+
+from course_utils.grading.build import (BLOCK, SOLUTION_DIR, STUDENT_DIR, build_notebook, master, solution_blocks,
+                                        solution_notebook_name, sources, student_source)
+from course_utils.grading.exercises import CHAPTERS, EXERCISES, notebook_name, of_chapter
+from course_utils.grading.hidden import tests as hidden_tests
+
+CHAPTER_LIST = sorted(CHAPTERS)
+
+
+def student(chapter):
+    return nbformat.read(STUDENT_DIR / notebook_name(chapter), as_version=4)
+
+
+def solved(chapter):
+    return nbformat.read(SOLUTION_DIR / solution_notebook_name(chapter), as_version=4)
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_student_notebook_is_master_minus_solutions(chapter):
+    assert sources(student(chapter)) == sources(build_notebook(chapter, solved=False))
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_solution_notebook_is_master_with_solutions(chapter):
+    assert sources(solved(chapter)) == sources(build_notebook(chapter, solved=True))
+
+
+def _meaningful_lines(text: str) -> list[str]:
+    """Lines long enough to identify a solution (not `return None`, blank lines or comments)."""
+    return [line.strip() for line in text.splitlines() if len(line.strip()) > 12 and not line.strip().startswith("#")]
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_no_solution_line_leaks_into_the_student_notebook(chapter):
+    text = json.dumps(nbformat.writes(student(chapter)))
+    raw = nbformat.writes(student(chapter))
+    module = master(chapter)
+    lines = [line for _, _, stub, _ in module.EXERCISES for block in solution_blocks(stub) for line in _meaningful_lines(block)]
+    assert len(lines) >= 3 * 2  # the check below has something to look for
+    hints = " ".join(statement for _, statement, _, _ in module.EXERCISES)  # what a statement gives away on purpose
+    leaked = [line for line in lines if (line in raw or line in text) and line not in hints]
+    assert not leaked, leaked
+    assert "BEGIN SOLUTION" not in raw and "### STUB" not in raw
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_no_hidden_test_leaks_into_the_student_notebook(chapter):
+    raw = nbformat.writes(student(chapter))
+    body = inspect.getsource(hidden_tests)
+    lines = [line for line in _meaningful_lines(body) if not line.startswith(("def ", "from ", "import ", '"""', "return"))]
+    assert len(lines) > 20
+    assert not [line for line in lines if line in raw]
+    assert "grading.hidden" not in raw and "hidden/" not in raw
+
+
+def test_stripping_keeps_the_indentation_of_the_stub():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### STUB\n    return None\n    ### END SOLUTION\n"
+    assert student_source(source) == "def f(x):\n    return None"
+    assert BLOCK.search(source)
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_every_exercise_has_statement_stub_and_check(chapter):
+    nb = student(chapter)
+    roles = [(c.metadata.get("grading") or {}) for c in nb.cells]
+    for exercise in of_chapter(chapter):
+        assert {"statement": exercise.id} in roles and {"solution": exercise.id} in roles and {"check": exercise.id} in roles
+    assert len(of_chapter(chapter)) >= 3
+    assert [e.level for e in of_chapter(chapter)] == ["easy", "medium", "hard"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_saved_outputs_say_not_done_for_students_and_passed_for_solutions(chapter):
+    def check_outputs(nb):
+        return {(c.metadata.get("grading") or {}).get("check"): "".join(o.get("text", "") for o in c.outputs)
+                for c in nb.cells if (c.metadata.get("grading") or {}).get("check")}
+
+    for exercise_id, text in check_outputs(student(chapter)).items():
+        assert text.startswith(f"⏳ {exercise_id}") and "not done yet" in text
+    for exercise_id, text in check_outputs(solved(chapter)).items():
+        assert text.startswith(f"✅ {exercise_id}"), text
+    assert len(check_outputs(solved(chapter))) == len(of_chapter(chapter))
+
+
+def test_registry_and_masters_agree():
+    assert [e.id for e in EXERCISES] == [x[0] for c in CHAPTER_LIST for x in master(c).EXERCISES]

@@ -1,0 +1,232 @@
+"""The grader: sandboxed runs, hidden tests, reports, and hostile submissions.
+
+Two grading runs are shared by all tests (session fixtures): a class of two students (the
+solved notebooks, the untouched student notebooks) and a batch of hostile submissions next
+to one honest student.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from course_utils.grading import channel
+from course_utils.grading.answers import AnswerFormatError, answer_bytes, load_answer
+from course_utils.grading.build import SOLUTION_DIR, STUDENT_DIR, solution_notebook_name
+from course_utils.grading.checks import feedback
+from course_utils.grading.exercises import CHAPTERS, EXERCISES, notebook_name, of_chapter
+from course_utils.grading.harness import discover, grade_folder, notebook_chapter
+from course_utils.grading.hidden.tests import grade
+from course_utils.grading.report import summary_markdown, totals, write_report
+from course_utils.grading.sandbox import Limits, isolation_level
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent / "hostile_submissions"))
+import hostile  # noqa: E402
+
+MAX_POINTS = sum(e.points for e in EXERCISES)
+HOSTILE_BATCH_SECONDS = 240
+
+
+def tree_digest(*folders: Path) -> str:
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- unit tests (fast)
+
+def test_answers_round_trip_numbers_text_and_dicts():
+    value = {"act": np.arange(6, dtype="float32").reshape(2, 3), "strongest": 4, "orientation": "vertical"}
+    back = load_answer(answer_bytes(value))
+    assert back["act"].shape == (2, 3) and int(back["strongest"]) == 4 and str(back["orientation"]) == "vertical"
+    assert np.allclose(load_answer(answer_bytes([1.0, 2.0])), [1, 2])
+
+
+@pytest.mark.parametrize("value, phrase", [(None, "still None"), ({"a": None}, "still None"),
+                                           (object(), "Python objects"), ([np.zeros(2), np.zeros(3)], "different shapes")])
+def test_answers_refuse_what_is_not_plain_data(value, phrase):
+    with pytest.raises(AnswerFormatError, match=phrase):
+        answer_bytes(value)
+
+
+def test_load_answer_refuses_pickles_and_non_archives():
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(AnswerFormatError, match="unreadable"):
+        load_answer(pickled.getvalue())
+    plain = io.BytesIO()
+    np.save(plain, np.zeros(3))
+    with pytest.raises(AnswerFormatError, match="not an .npz"):
+        load_answer(plain.getvalue())
+    with pytest.raises(AnswerFormatError):
+        load_answer(b"garbage")
+
+
+def test_channel_keeps_frames_sent_before_garbage():
+    read_end, write_end = os.pipe()
+    reader = channel.Reader(read_end)
+    channel.send(write_end, {"kind": "answer", "exercise": "ex1_1"}, b"payload")
+    os.write(write_end, b"\xff" * 16)
+    os.close(write_end)
+    frames = reader.join(timeout=5)
+    assert frames == [({"kind": "answer", "exercise": "ex1_1", "size": 7}, b"payload")]
+    assert "corrupted" in reader.problem
+
+
+def test_check_feedback_names_the_wrong_heatmap_shape():
+    import keras
+
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv2d_3")(inputs)
+    y = keras.layers.Conv2D(4, 3, strides=2, name="conv2d_4")(x)
+    model = keras.Model(inputs, y)
+    text = feedback("ex3_3", {"conv2d_3": np.zeros((7, 7)), "conv2d_4": np.ones((6, 6))}, model=model)
+    assert "your heatmap has shape (7, 7); Grad-CAM at conv2d_3 is (14, 14)" in text
+    assert "conv2d_4" not in text.split("\n", 1)[1]  # the right one is not flagged
+    assert feedback("ex3_3", {"conv2d_3": None, "conv2d_4": None}, model=model).startswith("⏳")
+
+
+def test_check_feedback_explains_the_border_in_the_filter_loss():
+    probe = np.random.default_rng(0).standard_normal((1, 12, 12, 4)).astype("float32")
+    whole_map = [probe[..., k].mean() for k in range(4)]
+    assert "drop the 2-pixel border" in feedback("ex2_1", whole_map, probe=probe)
+    right = [probe[:, 2:-2, 2:-2, k].mean() for k in range(4)]
+    assert feedback("ex2_1", right, probe=probe).startswith("✅")
+
+
+def test_hidden_heatmap_test_is_tolerant_but_not_blind():
+    yy, xx = np.mgrid[0:18, 0:18]
+    reference = {"conv2d_3": np.exp(-((yy - 5) ** 2 + (xx - 9) ** 2) / 20.0),
+                 "conv2d_4": np.exp(-((yy[:7, :7] - 3) ** 2 + (xx[:7, :7] - 2) ** 2) / 4.0)}
+    noisy = {k: np.clip(v + 0.02 * np.random.default_rng(1).standard_normal(v.shape), 0, 1) for k, v in reference.items()}
+    assert grade("ex3_3", noisy, reference)[0] == 1.0
+    shifted = dict(reference, conv2d_3=np.roll(reference["conv2d_3"], 6, axis=0))
+    score, message = grade("ex3_3", shifted, reference)
+    assert score == 0.5 and "peaks at (11, 9)" in message
+    wrong_shape = dict(reference, conv2d_3=np.ones((7, 7)))
+    assert "has shape (7, 7)" in grade("ex3_3", wrong_shape, reference)[1]
+
+
+def test_chapter_comes_from_metadata_then_name(tmp_path):
+    from course_utils.grading.build import build_notebook
+    import nbformat
+
+    nbformat.write(build_notebook(3, solved=False), tmp_path / "my_work.ipynb")
+    (tmp_path / "02_exercises.ipynb").write_text("not json")
+    (tmp_path / "notes.ipynb").write_text("{}")
+    assert notebook_chapter(tmp_path / "my_work.ipynb") == 3
+    assert notebook_chapter(tmp_path / "02_exercises.ipynb") == 2
+    assert notebook_chapter(tmp_path / "notes.ipynb") is None
+
+
+# ---------------------------------------------------------------- a class: solutions and untouched notebooks
+
+@pytest.fixture(scope="session")
+def class_result(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    for student, source in (("alice", lambda c: SOLUTION_DIR / solution_notebook_name(c)),
+                            ("bob", lambda c: STUDENT_DIR / notebook_name(c))):
+        (folder / student).mkdir()
+        for chapter in CHAPTERS:
+            shutil.copy(source(chapter), folder / student / notebook_name(chapter))
+    result = grade_folder(folder, workers=2)
+    write_report(result, folder / "report")
+    return result, folder / "report"
+
+
+def test_solutions_score_full_marks(class_result):
+    result, _ = class_result
+    alice = [r for r in result.rows if r.student == "alice"]
+    assert len(alice) == len(EXERCISES)
+    assert all(r.status == "correct" for r in alice), [(r.exercise, r.feedback) for r in alice if r.status != "correct"]
+    assert totals(result.rows)["alice"] == (MAX_POINTS, MAX_POINTS)
+
+
+def test_untouched_notebooks_score_zero_with_helpful_messages(class_result):
+    result, _ = class_result
+    bob = [r for r in result.rows if r.student == "bob"]
+    assert len(bob) == len(EXERCISES) and totals(result.rows)["bob"] == (0, MAX_POINTS)
+    assert all("not done: the answer is still None" in r.feedback for r in bob)
+
+
+def test_report_has_one_csv_row_per_student_and_exercise(class_result):
+    import csv
+
+    _, report = class_result
+    with open(report / "grades.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["student"], r["exercise"]) for r in rows} == {(s, e.id) for s in ("alice", "bob") for e in EXERCISES}
+    summary = (report / "summary.md").read_text()
+    assert f"| alice | {MAX_POINTS} | {MAX_POINTS} |" in summary and "## bob: 0 /" in summary
+
+
+# ---------------------------------------------------------------- hostile submissions
+
+@pytest.fixture(scope="session")
+def hostile_result(tmp_path_factory):
+    if isolation_level() != "full":  # without namespaces an attack could really rewrite the repository
+        pytest.skip("hostile submissions are only run with full isolation (as root)")
+    folder = tmp_path_factory.mktemp("hostile")
+    expected = hostile.write_submissions(folder)
+    (folder / "carol").mkdir()
+    shutil.copy(SOLUTION_DIR / solution_notebook_name(2), folder / "carol" / notebook_name(2))
+    # This feature's own files (other folders change under parallel work, which would make this flaky).
+    guarded = [REPO / "course_utils" / "grading", REPO / "solutions", REPO / "notebooks" / "exercises",
+               REPO / "tests" / "hostile_submissions"]
+    before = tree_digest(*guarded)
+    start = time.monotonic()
+    result = grade_folder(folder, Limits(wall_seconds=45, cell_seconds=10), workers=3)
+    seconds = time.monotonic() - start
+    summary_markdown(result)
+    return result, expected, seconds, before == tree_digest(*guarded)
+
+
+def test_at_least_ten_hostile_submissions_graded_in_bounded_time(hostile_result):
+    result, expected, seconds, _ = hostile_result
+    assert len(expected) >= 10
+    graded = {r.student for r in result.rows if r.chapter == 2}
+    assert set(expected) <= graded
+    assert seconds < HOSTILE_BATCH_SECONDS, f"hostile batch took {seconds:.0f} s"
+
+
+def test_each_attack_costs_exactly_its_own_exercise_with_a_reason(hostile_result):
+    result, expected, _, _ = hostile_result
+    rows = {(r.student, r.exercise): r for r in result.rows}
+    for name, phrase in expected.items():
+        target = rows[(name, hostile.TARGET)]
+        assert target.points == 0 and re.search(phrase, target.feedback), (name, target.feedback)
+        if name != "corrupt_notebook":  # an unreadable notebook has nothing to grade
+            for other in ("ex2_1", "ex2_2"):
+                assert rows[(name, other)].status == "correct", (name, other, rows[(name, other)].feedback)
+
+
+def test_hostile_neighbours_cost_the_honest_student_nothing(hostile_result):
+    result, _, _, _ = hostile_result
+    carol = [r for r in result.rows if r.student == "carol" and r.chapter == 2]
+    assert [r.status for r in carol] == ["correct"] * len(of_chapter(2))
+
+
+def test_hostile_submissions_leave_the_repository_and_no_processes_behind(hostile_result):
+    _, _, _, unchanged = hostile_result
+    assert unchanged, "a submission changed files in the repository"
+    leftovers = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            uid = os.stat(f"/proc/{pid}").st_uid
+        except FileNotFoundError:
+            continue
+        if 62000 <= uid < 63000:
+            leftovers.append(pid)
+    assert not leftovers, f"sandbox processes still running: {leftovers}"
