@@ -22,7 +22,7 @@ assets: $(STAMP)
 
 ## lab: open the course in JupyterLab
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## test: unit tests plus nbval over every notebook in notebooks/ and solutions/
 test: setup

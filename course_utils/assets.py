@@ -57,6 +57,7 @@ class Asset:
     petimages_member: str | None = None
     petimages_splits: dict | None = None
     required: bool = False
+    prefetch: bool = True  # False: only from Microsoft's 786 MB archive, fetched on demand or with --all
     license: str = ""
 
 
@@ -257,10 +258,14 @@ def status(names=None) -> list[Location]:
     return [locate(n) for n in (names or manifest())]
 
 
-def prefetch(names=None, dest: Path | None = None, progress: bool = True) -> list[Location]:
-    """Fetch every asset that can be had; with `dest`, copy them into a mirror-layout folder."""
+def prefetch(names=None, dest: Path | None = None, progress: bool = True,
+             include_large: bool = False) -> list[Location]:
+    """Fetch the assets that can be had (large optional ones only with `include_large`);
+    with `dest`, copy them into a mirror-layout folder."""
+    if not names:
+        names = [n for n, a in manifest().items() if a.prefetch or include_large]
     results = []
-    for name in names or manifest():
+    for name in names:
         asset = get_asset(name)
         where = Location(name)
         try:

@@ -2,6 +2,7 @@
 PetImages archive. Each fetcher writes into a temporary name and installs atomically."""
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import tempfile
@@ -14,7 +15,19 @@ PETIMAGES_URL = ("https://download.microsoft.com/download/3/E/1/"
                  "3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip")
 
 
+DOWNLOAD_TIMEOUT_SECONDS = 60  # a firewalled classroom network must fail, not hang
+
+
 def fetch(asset: Asset, cache: Path, progress: bool = True) -> Path:
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_SECONDS)
+    try:
+        return _fetch(asset, cache, progress)
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _fetch(asset: Asset, cache: Path, progress: bool) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     final = cache / asset.file
     with tempfile.TemporaryDirectory(dir=cache, prefix=".fetch-") as tmp:

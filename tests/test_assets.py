@@ -135,3 +135,14 @@ def test_real_mirror_assets_verify(isolated_cache):
     folder = assets.asset_path("cats_vs_dogs_small", download=False)
     digest, count = assets.tree_digest(folder)
     assert count == 4000 and digest == assets.get_asset("cats_vs_dogs_small").tree_sha256
+
+
+def test_prefetch_leaves_large_optional_assets_for_later(tiny_assets, monkeypatch):
+    import json
+
+    manifest = json.loads(tiny_assets["manifest_path"].read_text())
+    manifest["big"] = {**manifest["tiny"], "file": "big.png", "prefetch": False}
+    tiny_assets["manifest_path"].write_text(json.dumps(manifest))
+    assert [r.name for r in assets.prefetch(progress=False)] == ["tiny"]
+    rows = assets.prefetch(progress=False, include_large=True)
+    assert [r.name for r in rows] == ["tiny", "big"] and all(r.path for r in rows)

@@ -168,41 +168,48 @@ def _bind_fd(handle: int, target: str) -> None:
 def _blocked_ancestor(path: Path) -> Path | None:
     """The top-most folder above `path` that other users cannot enter (e.g. /root), if any."""
     for parent in reversed(path.parents):
+        if not parent.exists():
+            return None  # created afresh below, world-readable
         if not os.stat(parent).st_mode & 0o001:
             return parent
     return None
 
 
-def _expose_python(handle: int, prefix: str) -> None:
-    """Python may live in a private home (pyenv under /root): cover that home with an empty
-    tmpfs and bind just the Python installation back, so the throwaway user can run it."""
-    blocked = _blocked_ancestor(Path(prefix))
-    if blocked is None:
-        return
-    _mount("-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", str(blocked))
-    os.makedirs(prefix, mode=0o755)
-    for parent in Path(prefix).parents:
-        if parent == blocked:
-            break
-        os.chmod(parent, 0o755)
-    _bind_fd(handle, prefix)
+def _expose(handle: int, path: str) -> None:
+    """Make the folder open as `handle` reachable again at `path` for the throwaway user.
+
+    Needed when `path` vanished under the fresh /tmp (a checkout in /tmp) or sits in a private
+    home (pyenv under /root): such a home is covered with an empty tmpfs first."""
+    blocked = _blocked_ancestor(Path(path))
+    if blocked is not None:
+        _mount("-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", str(blocked))
+    os.makedirs(path, mode=0o755, exist_ok=True)
+    if blocked is not None:
+        for parent in Path(path).parents:
+            if parent == blocked:
+                break
+            os.chmod(parent, 0o755)
+    _bind_fd(handle, path)
 
 
 def _enter(config: dict) -> None:
     """Child side, as root in new namespaces: lock the filesystem down, drop privileges, exec."""
     limits = Limits(**config["limits"])
-    handle = os.open(config["workdir"], os.O_RDONLY | os.O_DIRECTORY)  # reachable after /tmp is replaced
+    # Opened before /tmp is replaced, so each stays reachable even if it lives under /tmp.
+    handle = os.open(config["workdir"], os.O_RDONLY | os.O_DIRECTORY)
     python_home = os.open(sys.base_prefix, os.O_RDONLY | os.O_DIRECTORY)
+    repo = os.open(REPO, os.O_RDONLY | os.O_DIRECTORY)
     _mount("--make-rprivate", "/")
     _mount("-t", "tmpfs", "-o", f"size={limits.tmp_bytes},mode=1777", "tmpfs", "/tmp")
-    _mount("--bind", str(REPO), str(REPO))
+    _expose(python_home, sys.base_prefix)
+    _expose(repo, str(REPO))
+    for fd in (python_home, repo):
+        os.close(fd)
     _mount("-o", "remount,bind,ro", str(REPO))
     for path in config["hide"]:
         if not os.path.isdir(path):  # e.g. it was under /tmp, which is already a fresh, empty tmpfs
             continue
         _mount("-t", "tmpfs", "-o", "ro,size=4k,mode=0555", "tmpfs", path)
-    _expose_python(python_home, sys.base_prefix)
-    os.close(python_home)
     os.makedirs(SANDBOX_WORKDIR)
     _bind_fd(handle, str(SANDBOX_WORKDIR))
     os.close(handle)

@@ -77,6 +77,10 @@ p_chelsea = predict_dog_probability(model, load_image(chelsea(), IMAGE_SIZE))[0]
 print(f"scikit-image's chelsea: P(dog) = {p_chelsea:.3f}  →  {CLASS_NAMES[int(p_chelsea > 0.5)]}")
 """),
 ("md", r"""
+A probability above 0.5 means *dog*. A model that is right on about four test images out of
+five is wrong on the fifth, so read the verdict above as evidence, not truth; chapter 3's
+Grad-CAM shows *where* in the photo such a verdict comes from.
+
 ## One model in, many outputs out
 
 To read what a layer computes, build a second model that shares the first one's layers and
@@ -159,9 +163,10 @@ for name in acts:
 """),
 ("md", r"""
 Read the table top to bottom: the first layer has channels that are almost a copy of the
-picture (a best correlation close to 1), and that likeness fades with depth; meanwhile the
-channels' averages say more and more about *cat or dog*. That is what "more abstract" means:
-less about *this* image's pixels, more about its class.
+picture (a best correlation close to 1), and that likeness fades with depth (the last maps are
+only 7×7: with 49 positions, a best correlation around 0.5 among 256 channels is what chance
+alone gives). Meanwhile the channels' averages say more and more about *cat or dog*. That is
+what "more abstract" means: less about *this* image's pixels, more about its class.
 
 **3. "Activations get sparser with depth."** Count the channels that are zero everywhere for this
 cat (blank tiles above), and the fraction of all activation values that are exactly zero:
@@ -192,7 +197,10 @@ plt.show()
 ("md", r"""
 Early filters (edges, colours) fire somewhere in almost any photo; deep filters encode
 patterns such as "cat ear" or "dog snout" that are simply absent from most images, so more
-of them stay silent. Pooling layers keep the sparsity of the convolution before them.
+of them stay silent. The trend is not perfectly monotonic (the rank correlation says how
+close it is), and it is measured on one image: try another in the exercises. A max-pooling
+layer keeps every blank channel blank, but its share of zero values drops, because each output
+keeps the largest of four neighbours.
 
 ## Explore
 
