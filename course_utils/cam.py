@@ -23,11 +23,11 @@ from collections import OrderedDict
 import numpy as np
 
 from .layers import LayerNameError, feature_extractor, is_spatial
-# The model/image/class plumbing lives in model_io; the names are re-exported here because
-# notebooks, tests and bench call them as cam.<name>.
-from .model_io import (SQUASHES, feeding_layer, final_layer, is_single_sigmoid, keras_model,  # noqa: F401
-                       logit_head, n_classes, n_outputs, network_input, only_output, require_spatial_layer,
-                       resolve_class, spatial_conv_layers)
+# The model/image/class plumbing lives in model_io; tests and bench also call n_classes,
+# spatial_conv_layers and logit_head as cam.<name>.
+from .model_io import (feeding_layer, final_layer, is_single_sigmoid, keras_model, logit_head,  # noqa: F401
+                       n_classes, network_input, only_output, require_spatial_layer, resolve_class,
+                       spatial_conv_layers)
 
 
 def _one_image_input(model, image) -> np.ndarray:
@@ -274,44 +274,3 @@ def heatmap_correlation(a, b) -> float:
     return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
 
 
-# ---------------------------------------------------------------- the walkthrough's photo
-
-def walkthrough_image(size) -> tuple[np.ndarray, str, bool]:
-    """(image batch, one line saying which photo, True if it is the elephants).
-
-    The elephant photo when the cache or mirror has it; scikit-image's cat otherwise, so a
-    machine without the course assets still runs the chapter. Never downloads."""
-    from . import assets
-    from .images import chelsea, load_image
-
-    if assets.is_available("elephant"):
-        return load_image(assets.asset_path("elephant", download=False), size), \
-            "Using the walkthrough's elephant photo from the course assets.", True
-    return load_image(chelsea()[0], size), \
-        "The elephant photo is not on this machine: continuing on scikit-image's 'chelsea' cat.", False
-
-
-def _tall_tile(path, size_hw) -> np.ndarray:
-    """The central crop of a photo with the tile's aspect ratio, resized to (h, w)."""
-    from PIL import Image
-
-    from .images import load_image
-
-    h, w = size_hw
-    img = Image.open(path).convert("RGB")
-    crop_w, crop_h = min(img.width, round(img.height * w / h)), min(img.height, round(img.width * h / w))
-    x0, y0 = (img.width - crop_w) // 2, (img.height - crop_h) // 2
-    return load_image(img.crop((x0, y0, x0 + crop_w, y0 + crop_h)), (h, w))[0]
-
-
-def cat_and_dog_image(size, cat: str = "test/cat/cat.4504.jpg", dog: str = "test/dog/dog.4504.jpg"):
-    """(image batch or None, one line): a cat (left half) next to a dog (right half), both from
-    the course's cats-vs-dogs photos, for Grad-CAM's class-discrimination test. Never downloads."""
-    from . import assets
-
-    if not assets.is_available("cats_vs_dogs_small"):
-        return None, "The cats-vs-dogs photos are not on this machine: skipping the cat-and-dog image."
-    root = assets.asset_path("cats_vs_dogs_small", download=False)
-    h, w = int(size[0]), int(size[1])
-    left, right = _tall_tile(root / cat, (h, w // 2)), _tall_tile(root / dog, (h, w - w // 2))
-    return np.concatenate([left, right], axis=1)[None], f"A cat ({cat}) left, a dog ({dog}) right."

@@ -73,8 +73,10 @@ def project_filters(model, image, layer_name: str, k: int = 4, rule: str = "deco
     """
     import tensorflow as tf
 
-    if rule not in ("deconvnet", "guided"):
-        raise ValueError(f"rule must be 'deconvnet' or 'guided', got {rule!r}.")
+    from .relu_rules import RULES
+
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}, got {rule!r}.")
     x0 = image_batch(image)
     if filters is None:
         filters, totals = top_filters(model, x0, layer_name, k)

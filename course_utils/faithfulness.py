@@ -138,6 +138,8 @@ def deletion_insertion(model, image, heatmap, class_index, steps: int = 16, batc
                        relative: bool = True) -> dict:
     """Both areas, {'deletion': lower is better, 'insertion': higher is better}; relative=True
     divides them by the intact image's score (see Curve.relative_auc)."""
-    curves = (deletion_curve(model, image, heatmap, class_index, steps, batch_size=batch_size),
-              insertion_curve(model, image, heatmap, class_index, steps, batch_size=batch_size))
+    x = image_batch(image)
+    blur = blurred(x)  # both curves' replacement: blur once
+    curves = (deletion_curve(model, x, heatmap, class_index, steps, fill=blur, batch_size=batch_size),
+              insertion_curve(model, x, heatmap, class_index, steps, start=blur, batch_size=batch_size))
     return {c.kind: (c.relative_auc if relative else c.auc) for c in curves}

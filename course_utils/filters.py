@@ -17,22 +17,24 @@ import weakref
 import numpy as np
 
 from . import regularizers as reg
-from .layers import layer_kinds, require_layers
+from .layers import require_layers
+from .model_io import keras_model as _keras_model
+from .model_io import spatial_conv_layers
 
 BORDER = 2  # activation pixels ignored at each edge: padding artefacts live there
 
 
 def conv_layer_names(model) -> list[str]:
-    """Names of the model's top-level convolution layers, in order."""
-    keras_model = getattr(model, "model", model)
-    return [layer.name for layer in keras_model.layers if "conv" in layer_kinds(layer)]
+    """Names of the model's top-level convolution layers, in order (model_io.spatial_conv_layers)."""
+    return spatial_conv_layers(model)
 
 
 def _unwrap(model):
     """(keras model, pixels→input function, default size) for a keras.Model or ImageNetModel."""
-    if hasattr(model, "preprocess_tensor") and hasattr(model, "model"):
+    net = _keras_model(model)
+    if net is not model:
         # The plain function (not a bound method): a stable key for the compiled-step cache.
-        return model.model, model._preprocess_tensor, tuple(model.input_size)
+        return net, model._preprocess_tensor, tuple(model.input_size)
     shape = model.inputs[0].shape if getattr(model, "inputs", None) else (None, None, None)
     size = tuple(shape[1:3]) if None not in tuple(shape[1:3]) else (200, 200)
     return model, _identity, size  # plain Keras models here take 0-255 pixels
@@ -40,7 +42,7 @@ def _unwrap(model):
 
 def check_filters(model, layer_name: str, filter_indices) -> list[int]:
     """Validate a request; returns the indices as ints. Errors name the valid choices."""
-    keras_model, _, _ = _unwrap(model)
+    keras_model = _keras_model(model)
     require_layers(keras_model, [layer_name], valid=conv_layer_names(keras_model), what="convolution layer")
     count = keras_model.get_layer(layer_name).output.shape[-1]
     indices = [filter_indices] if np.isscalar(filter_indices) else list(filter_indices)
@@ -60,7 +62,7 @@ def pattern_extractor(model, layer_name: str):
     """A cached model: images of ANY size → the layer's output (same layers, same weights)."""
     import keras
 
-    keras_model, _, _ = _unwrap(model)
+    keras_model = _keras_model(model)
     per_model = _extractors.setdefault(keras_model, {})
     if layer_name not in per_model:
         sub = keras.Model(keras_model.inputs[0], keras_model.get_layer(layer_name).output)
@@ -70,19 +72,27 @@ def pattern_extractor(model, layer_name: str):
     return per_model[layer_name]
 
 
-def _check_size(extractor, layer_name, size) -> None:
-    """The layer's map must keep some pixels once the border is excluded, else the mean is NaN."""
+def _layer_map(extractor, layer_name, inputs):
+    """The layer's output for `inputs`; it must keep some pixels once the border is excluded,
+    else the mean is NaN."""
     import tensorflow as tf
 
     # A real forward pass: compute_output_shape refuses nested blocks built for a fixed size.
     try:
-        shape = extractor(np.zeros((1,) + tuple(size) + (3,), "float32"), training=False).shape
+        activations = extractor(inputs, training=False)
+        shape = activations.shape
     except (tf.errors.InvalidArgumentError, ValueError):
         shape = (1, 0, 0)  # shrunk to nothing before reaching the layer
     if min(shape[1], shape[2]) <= 2 * BORDER:
+        size = inputs.shape[1:3]
         raise ValueError(f"A {size[0]}x{size[1]} image gives layer {layer_name!r} a {shape[1]}x{shape[2]} map: "
                          f"nothing is left after excluding a {BORDER}-pixel border. Use a larger size "
                          f"(the octaves regulariser starts at 64 % of the size).")
+    return activations
+
+
+def _check_size(extractor, layer_name, size) -> None:
+    _layer_map(extractor, layer_name, np.zeros((1,) + tuple(size) + (3,), "float32"))
 
 
 def _filter_means(activations, filters):
@@ -140,7 +150,9 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     if int(steps) < 1:
         raise ValueError(f"steps must be at least 1, got {steps}.")
     extractor = pattern_extractor(keras_model, layer_name)
-    _check_size(extractor, layer_name, reg.octave_schedule(size, steps, rung.octaves, rung.octave_scale)[0][0])
+    schedule = reg.octave_schedule(size, steps, rung.octaves, rung.octave_scale)
+    first = schedule[0][0]
+    _check_size(extractor, layer_name, first)
     filters = tf.constant(indices, dtype=tf.int32)
     shifts = reg.jitter_shifts(steps, rung.jitter, seed) if rung.jitter else np.zeros((steps, 2), "int32")
     seed_for = _seed_for(seed, indices)
@@ -159,19 +171,18 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
         bar.close()
         return ((to_unit(params).numpy() + 1.0) * 127.5).astype("float32")
 
-    schedule = reg.octave_schedule(size, steps, rung.octaves, rung.octave_scale)
-    first = schedule[0][0]
     # The seed's start: uniform noise in 0.4..0.6 of the -1..1 range (low amplitude, light grey).
     images = tf.constant(np.stack([np.random.default_rng(seed_for(i)).uniform(0.4, 0.6, first + (3,))
                                    for i in range(len(indices))]).astype("float32"))
     step = _ascent_step(extractor, to_input, _identity)
     kernel = tf.constant(reg.gaussian_kernel(rung.blur_sigma)) if rung.blur_every else None
+    rate = tf.constant(float(learning_rate))
     t = 0
     for octave_size, count in schedule:
         if tuple(images.shape[1:3]) != octave_size:
             images = tf.image.resize(images, octave_size, method="bicubic")
         for _ in range(count):
-            images, _ = step(images, filters, tf.constant(float(learning_rate)), tf.constant(shifts[t]))
+            images, _ = step(images, filters, rate, tf.constant(shifts[t]))
             t += 1
             if kernel is not None and t % rung.blur_every == 0:
                 images = reg.gaussian_blur(images, kernel)
@@ -237,10 +248,15 @@ def pattern_activations(model, layer_name, filter_indices, images) -> np.ndarray
     if len(x) != len(indices):
         raise ValueError(f"Got {len(x)} images for {len(indices)} filters: pass one image per filter.")
     _, to_input, _ = _unwrap(model)
-    extractor = pattern_extractor(model, layer_name)
-    _check_size(extractor, layer_name, x.shape[1:3])
-    activations = extractor(to_input(tf.constant(x)), training=False)
+    activations = _layer_map(pattern_extractor(model, layer_name), layer_name, to_input(tf.constant(x)))
     return _filter_means(activations, tf.constant(indices, dtype=tf.int32)).numpy()
+
+
+def _grey_power(x) -> np.ndarray:
+    """Spectral power (N, H, W) of each image's grey level, mean removed."""
+    grey = x.mean(axis=-1)
+    grey = grey - grey.mean(axis=(1, 2), keepdims=True)
+    return np.abs(np.fft.fft2(grey)) ** 2
 
 
 def high_frequency_energy(images, cutoff: float = 0.25) -> np.ndarray:
@@ -251,11 +267,9 @@ def high_frequency_energy(images, cutoff: float = 0.25) -> np.ndarray:
         x = x[None]
     if x.ndim != 4:
         raise ValueError(f"Expected images (N, H, W, 3) or (H, W, 3), got shape {np.shape(images)}.")
-    grey = x.mean(axis=-1)
-    grey = grey - grey.mean(axis=(1, 2), keepdims=True)
-    power = np.abs(np.fft.fft2(grey)) ** 2
-    fy = np.fft.fftfreq(grey.shape[1])[:, None]
-    fx = np.fft.fftfreq(grey.shape[2])[None, :]
+    power = _grey_power(x)
+    fy = np.fft.fftfreq(power.shape[1])[:, None]
+    fx = np.fft.fftfreq(power.shape[2])[None, :]
     high = np.sqrt(fx ** 2 + fy ** 2) > cutoff
     total = power.sum(axis=(1, 2))
     return np.where(total > 0, (power * high).sum(axis=(1, 2)) / np.maximum(total, 1e-12), 0.0)
@@ -270,9 +284,7 @@ def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
         x = x[None]
     if x.ndim != 4 or not 0 < top <= 1:
         raise ValueError(f"Expected images (N, H, W, 3) and 0 < top <= 1, got shape {np.shape(images)}, top={top}.")
-    grey = x.mean(axis=-1)
-    grey = grey - grey.mean(axis=(1, 2), keepdims=True)
-    power = (np.abs(np.fft.fft2(grey)) ** 2).reshape(len(grey), -1)
+    power = _grey_power(x).reshape(len(x), -1)
     k = max(1, int(round(top * power.shape[1])))
     strongest = -np.sort(-power, axis=1)[:, :k].sum(axis=1)
     total = power.sum(axis=1)
@@ -317,7 +329,7 @@ def first_layer_kernels(model, layer_name: str | None = None) -> np.ndarray:
 
     Each tile is stretched on its own, symmetrically: 128 is a zero weight, so grey = ignores
     that pixel/colour. Caffe-trained kernels (SqueezeNet) expect BGR and are flipped to RGB."""
-    keras_model, _, _ = _unwrap(model)
+    keras_model = _keras_model(model)
     names = conv_layer_names(keras_model)
     if not names:
         raise ValueError(f"Model {keras_model.name!r} has no convolution layer.")

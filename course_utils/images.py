@@ -136,13 +136,46 @@ def chelsea() -> np.ndarray:
     return load_image(data.chelsea())
 
 
-def course_cat(size=(180, 180)) -> tuple[np.ndarray, str]:
-    """The book's cat (cat.1700.jpg) when the mirror or cache has it, else chelsea.
-    Returns (image batch, one line saying which photo it is). Never downloads."""
+def asset_photo(name: str, size, description: str) -> tuple[np.ndarray, str, bool]:
+    """(image batch, one line saying which photo, found): the course asset `name` when the
+    cache or mirror has it, else scikit-image's chelsea so the lesson still runs. Never downloads."""
     from . import assets
 
-    if assets.is_available("cat_1700"):
-        return load_image(assets.asset_path("cat_1700", download=False), size), \
-            "Using the book's cat.1700.jpg from the course assets."
+    if assets.is_available(name):
+        return load_image(assets.asset_path(name, download=False), size), \
+            f"Using {description} from the course assets.", True
     return load_image(chelsea()[0], size), \
-        "cat.1700.jpg is not on this machine: using scikit-image's 'chelsea' cat instead."
+        f"{description[0].upper() + description[1:]} is not on this machine: continuing on scikit-image's 'chelsea' cat.", False
+
+
+def course_cat(size=(180, 180)) -> tuple[np.ndarray, str]:
+    """Chapter 1's cat: the book's cat.1700.jpg when available, else chelsea; plus one line."""
+    image, line, _ = asset_photo("cat_1700", size, "the book's cat.1700.jpg")
+    return image, line
+
+
+def walkthrough_image(size) -> tuple[np.ndarray, str, bool]:
+    """The Grad-CAM walkthrough's photo: the two elephants when available, else chelsea."""
+    return asset_photo("elephant", size, "the walkthrough's elephant photo")
+
+
+def _tall_tile(path, size_hw) -> np.ndarray:
+    """The central crop of a photo with the tile's aspect ratio, resized to (h, w)."""
+    h, w = size_hw
+    img = Image.open(path).convert("RGB")
+    crop_w, crop_h = min(img.width, round(img.height * w / h)), min(img.height, round(img.width * h / w))
+    x0, y0 = (img.width - crop_w) // 2, (img.height - crop_h) // 2
+    return load_image(img.crop((x0, y0, x0 + crop_w, y0 + crop_h)), (h, w))[0]
+
+
+def cat_and_dog_image(size, cat: str = "test/cat/cat.4504.jpg", dog: str = "test/dog/dog.4504.jpg"):
+    """(image batch or None, one line): a cat (left half) next to a dog (right half), both from
+    the course's cats-vs-dogs photos, for Grad-CAM's class-discrimination test. Never downloads."""
+    from . import assets
+
+    if not assets.is_available("cats_vs_dogs_small"):
+        return None, "The cats-vs-dogs photos are not on this machine: skipping the cat-and-dog image."
+    root = assets.asset_path("cats_vs_dogs_small", download=False)
+    h, w = int(size[0]), int(size[1])
+    left, right = _tall_tile(root / cat, (h, w // 2)), _tall_tile(root / dog, (h, w - w // 2))
+    return np.concatenate([left, right], axis=1)[None], f"A cat ({cat}) left, a dog ({dog}) right."

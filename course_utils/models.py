@@ -17,6 +17,7 @@ import numpy as np
 
 from . import assets, squeezenet
 from .images import load_image
+from .model_io import network_input
 
 MODEL_NAMES = ("xception", "squeezenet")
 SOFTMAX_LAYER = "predictions_softmax"
@@ -115,12 +116,8 @@ class ImageNetModel:
         return load_image(source, self.input_size)
 
     def predict(self, images_0_255) -> np.ndarray:
-        """Class probabilities (N, 1000) for RGB 0-255 images at `input_size`."""
-        x = self.preprocess(images_0_255)
-        if tuple(x.shape[1:3]) != tuple(self.input_size):
-            raise ValueError(f"{self.name} takes {self.input_size[0]}x{self.input_size[1]} images, got "
-                             f"{x.shape[1]}x{x.shape[2]}: load them with .load(source).")
-        return np.asarray(self.model(x, training=False))
+        """Class probabilities (N, 1000) for RGB 0-255 images at `input_size` (size checked by network_input)."""
+        return np.asarray(self.model(network_input(self, images_0_255), training=False))
 
     def decode(self, probabilities, top: int = 3) -> list[list[tuple[int, str, float]]]:
         return decode(probabilities, top)

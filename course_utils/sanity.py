@@ -144,11 +144,10 @@ def cascading_randomization(model, image, class_index, methods: dict, steps=None
     cls = resolve_class(model, class_index)
     groups = _cascade_steps(model, steps)
     result = Cascade(groups, {name: [] for name in methods}, {name: [] for name in methods})
-    done: list[str] = []
+    variant = model
     for i in tqdm(range(len(groups) + 1), desc="cascading randomisation", disable=not progress):
-        if i > 0:
-            done += groups[i - 1]
-        variant = randomized_clone(model, done, seed) if done else model
+        if i > 0:  # a fresh clone of the previous step's model, with one more group re-drawn
+            variant = randomized_clone(variant, groups[i - 1], seed)
         for name, fn in methods.items():
             m = as_map(fn(variant, x, cls))
             result.maps[name].append(m)

@@ -293,19 +293,6 @@ def test_mass_in_box_peak_and_correlation_on_known_maps():
         cam.mass_in_box(heat, (30, 0, 10, 20), (40, 40))
 
 
-def test_without_the_elephant_the_chapter_continues_on_chelsea(isolated_cache, monkeypatch):
-    monkeypatch.delenv("COURSE_ASSET_MIRROR", raising=False)
-    image, line, is_elephant = cam.walkthrough_image((50, 60))
-    assert image.shape == (1, 50, 60, 3) and not is_elephant
-    assert "not on this machine" in line and "\n" not in line
-
-
-@needs_shared_mirror("images/elephant.jpg")
-def test_with_the_mirror_the_chapter_uses_the_elephants():
-    image, line, is_elephant = cam.walkthrough_image((227, 227))
-    assert is_elephant and image.shape == (1, 227, 227, 3) and "elephant" in line
-
-
 # ---------------------------------------------------------------- the widget's callback
 
 def test_cam_view_overlays_the_chosen_class_and_caches_heatmaps(monkeypatch):
@@ -350,21 +337,3 @@ def test_top_classes_of_one_sigmoid_unit_offers_both_classes():
     classes = cam_widget.top_classes(model, np.full((SIZE, SIZE, 3), 0.01, "float32"))
     assert [index for _, index in classes] == [1, 0]  # sigmoid(1.92) = 0.87 for class 1
     assert classes[0][0] == "class 1 (0.87)" and classes[1][0] == "class 0 (0.13)"
-
-
-def test_cat_and_dog_image_is_skipped_with_one_line_when_the_photos_are_missing(isolated_cache, monkeypatch):
-    monkeypatch.delenv("COURSE_ASSET_MIRROR", raising=False)
-    image, line = cam.cat_and_dog_image((20, 30))
-    assert image is None and "skipping" in line and "\n" not in line
-
-
-@needs_shared_mirror("cats_vs_dogs_small/test/cat/cat.4504.jpg", "cats_vs_dogs_small/test/dog/dog.4504.jpg")
-def test_cat_and_dog_image_puts_the_cat_left_and_the_dog_right():
-    from PIL import Image
-
-    image, line = cam.cat_and_dog_image((227, 227))
-    assert image.shape == (1, 227, 227, 3) and "cat" in line
-    assert not np.array_equal(image[0, :, :113], image[0, :, 114:227])
-    # the left tile is the central crop of the cat photo: same colours on average
-    cat = np.asarray(Image.open(f"{SHARED_MIRROR}/cats_vs_dogs_small/test/cat/cat.4504.jpg").convert("RGB"), "float32")
-    assert abs(image[0, :, :113].mean() - cat[:, cat.shape[1] // 4: 3 * cat.shape[1] // 4].mean()) < 20

@@ -45,8 +45,8 @@ def _meaningful_lines(text: str) -> list[str]:
 
 @pytest.mark.parametrize("chapter", CHAPTER_LIST)
 def test_no_solution_line_leaks_into_the_student_notebook(chapter):
-    text = json.dumps(nbformat.writes(student(chapter)))
     raw = nbformat.writes(student(chapter))
+    text = json.dumps(raw)
     module = master(chapter)
     lines = [line for _, _, stub, _ in module.EXERCISES for block in solution_blocks(stub) for line in _meaningful_lines(block)]
     assert len(lines) >= 3 * 2  # the check below has something to look for

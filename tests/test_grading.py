@@ -23,7 +23,7 @@ from course_utils.grading.answers import AnswerFormatError, answer_bytes, load_a
 from course_utils.grading.build import SOLUTION_DIR, STUDENT_DIR, solution_notebook_name
 from course_utils.grading.checks import feedback
 from course_utils.grading.exercises import CHAPTERS, EXERCISES, notebook_name, of_chapter
-from course_utils.grading.harness import discover, grade_folder, notebook_chapter
+from course_utils.grading.harness import grade_folder, notebook_chapter
 from course_utils.grading.hidden.tests import grade
 from course_utils.grading.report import summary_markdown, totals, write_report
 from course_utils.grading.sandbox import Limits, isolation_level

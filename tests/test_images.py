@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils.images import (ImageLoadError, chelsea, load_image, normalize_to_uint8,
-                                 to_uint8)
-from conftest import needs_shared_mirror
+from course_utils.images import (ImageLoadError, cat_and_dog_image, chelsea, load_image,
+                                 normalize_to_uint8, to_uint8, walkthrough_image)
+from conftest import SHARED_MIRROR, needs_shared_mirror
 
 
 def _check_batch(x, h, w):
@@ -136,3 +136,57 @@ def test_chelsea_is_available_offline():
 @needs_shared_mirror("images/elephant.jpg")
 def test_asset_name_loads_from_mirror(isolated_cache):
     _check_batch(load_image("elephant", size=(299, 299)), 299, 299)
+
+
+def test_asset_photo_falls_back_to_chelsea_with_one_line(isolated_cache, monkeypatch):
+    from course_utils.images import asset_photo, course_cat
+
+    monkeypatch.delenv("COURSE_ASSET_MIRROR", raising=False)
+    image, line, found = asset_photo("elephant", (30, 40), "the walkthrough's elephant photo")
+    _check_batch(image, 30, 40)
+    assert not found
+    assert line == "The walkthrough's elephant photo is not on this machine: continuing on scikit-image's 'chelsea' cat."
+    np.testing.assert_array_equal(image, load_image(chelsea(), (30, 40)))
+    assert course_cat((8, 8))[1].startswith("The book's cat.1700.jpg is not on this machine")
+
+
+@needs_shared_mirror("images/cat.1700.jpg")
+def test_course_cat_uses_the_book_cat_from_the_mirror(isolated_cache):
+    from course_utils.images import course_cat
+
+    image, line = course_cat((180, 180))
+    assert line == "Using the book's cat.1700.jpg from the course assets."
+    np.testing.assert_array_equal(image, load_image(SHARED_MIRROR / "images/cat.1700.jpg", (180, 180)))
+
+
+# ---------------------------------------------------------------- the chapters' photos
+
+def test_without_the_elephant_the_chapter_continues_on_chelsea(isolated_cache, monkeypatch):
+    monkeypatch.delenv("COURSE_ASSET_MIRROR", raising=False)
+    image, line, is_elephant = walkthrough_image((50, 60))
+    assert image.shape == (1, 50, 60, 3) and not is_elephant
+    assert "not on this machine" in line and "\n" not in line
+
+
+@needs_shared_mirror("images/elephant.jpg")
+def test_with_the_mirror_the_chapter_uses_the_elephants():
+    image, line, is_elephant = walkthrough_image((227, 227))
+    assert is_elephant and image.shape == (1, 227, 227, 3) and "elephant" in line
+
+
+def test_cat_and_dog_image_is_skipped_with_one_line_when_the_photos_are_missing(isolated_cache, monkeypatch):
+    monkeypatch.delenv("COURSE_ASSET_MIRROR", raising=False)
+    image, line = cat_and_dog_image((20, 30))
+    assert image is None and "skipping" in line and "\n" not in line
+
+
+@needs_shared_mirror("cats_vs_dogs_small/test/cat/cat.4504.jpg", "cats_vs_dogs_small/test/dog/dog.4504.jpg")
+def test_cat_and_dog_image_puts_the_cat_left_and_the_dog_right():
+    from PIL import Image
+
+    image, line = cat_and_dog_image((227, 227))
+    assert image.shape == (1, 227, 227, 3) and "cat" in line
+    assert not np.array_equal(image[0, :, :113], image[0, :, 114:227])
+    # the left tile is the central crop of the cat photo: same colours on average
+    cat = np.asarray(Image.open(f"{SHARED_MIRROR}/cats_vs_dogs_small/test/cat/cat.4504.jpg").convert("RGB"), "float32")
+    assert abs(image[0, :, :113].mean() - cat[:, cat.shape[1] // 4: 3 * cat.shape[1] // 4].mean()) < 20

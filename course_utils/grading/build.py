@@ -78,26 +78,12 @@ def sources(nb) -> list[tuple[str, str]]:
     return [(cell.cell_type, cell.source) for cell in nb.cells]
 
 
-TF_NOISE = re.compile(r"^(WARNING: All log messages before absl|I0000 |W0000 |E0000 ).*$\n?", re.M)
-
-
 def execute(path: Path, timeout: int = 600) -> None:
-    """Run a notebook in place (as nbconvert --execute would) and drop TensorFlow's C++ start-up
-    lines from stderr: nbval's kernel never shows them, so saved copies would not match."""
+    """Run a notebook in place, as nbconvert --execute would."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    for cell in nb.cells:
-        outputs = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                out["text"] = TF_NOISE.sub("", out["text"])
-                if not out["text"].strip():
-                    continue
-            outputs.append(out)
-        if cell.cell_type == "code":
-            cell.outputs = outputs
     nbformat.write(nb, path)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cam import peak_location
+from ..model_io import spatial_conv_layers
 from . import compare
 from .answers import _missing
 from .exercises import by_id
@@ -15,21 +17,20 @@ from .exercises import by_id
 DONE, TODO, FAIL = "✅", "⏳", "❌"
 
 
-def _layer_hw(model, name):
-    return tuple(int(s) for s in model.get_layer(name).output.shape[1:3])
+def _activation_shape(model, name):
+    """(1, height, width, channels): the layer's activation for one image."""
+    return (1,) + tuple(int(s) for s in model.get_layer(name).output.shape[1:])
 
 
 def _ex1_1(shapes, model):
-    import keras
-
     if not isinstance(shapes, dict):
         return [f"`shapes` should be a dict {{layer name: shape}}, not a {type(shapes).__name__}"]
-    conv = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    conv = spatial_conv_layers(model)
     problems = [f"missing conv layer {name!r}" for name in conv if name not in shapes]
     problems += [f"{name!r} is not a Conv2D layer of the model" for name in shapes if name not in conv]
     for name in conv:
         if name in shapes:
-            expected = (1,) + tuple(int(s) for s in model.get_layer(name).output.shape[1:])
+            expected = _activation_shape(model, name)
             got = tuple(int(s) for s in np.shape(shapes[name])) if np.ndim(shapes[name]) > 1 else \
                 tuple(int(s) for s in shapes[name])
             if got != expected:
@@ -41,7 +42,7 @@ def _ex1_2(answer, model):
     act, why = compare.as_array(answer["act"], "act")
     if why:
         return [why]
-    expected = (1,) + tuple(int(s) for s in model.get_layer("conv2d_2").output.shape[1:])
+    expected = _activation_shape(model, "conv2d_2")
     ok, msg = compare.same_shape(act, expected, "activation", "conv2d_2's activation for one image")
     if not ok:
         return [msg]
@@ -158,7 +159,7 @@ def _ex3_2(heatmap, act, weights):
     raw = np.maximum((act[0] * weights).sum(-1), 0)
     ok, msg = compare.correlated(h, raw, "heatmap", 0.99)
     return [msg + " (weighted sum of channels, then ReLU)"] if not ok else \
-        f"shape {h.shape}, in [0, 1], peak at {compare.peak(h)}"
+        f"shape {h.shape}, in [0, 1], peak at {peak_location(h)}"
 
 
 def _ex3_3(heatmaps, model):
@@ -168,12 +169,12 @@ def _ex3_3(heatmaps, model):
         if why:
             problems.append(why)
             continue
-        ok, msg = compare.same_shape(h, _layer_hw(model, name), "heatmap", f"Grad-CAM at {name}")
+        ok, msg = compare.same_shape(h, _activation_shape(model, name)[1:3], "heatmap", f"Grad-CAM at {name}")
         if ok:
             ok, msg = compare.in_unit_range(h, f"{name} heatmap")
         if not ok:
             problems.append(msg)
-    return problems or "; ".join(f"{n}: shape {np.shape(h)}, peak at {compare.peak(np.asarray(h))}"
+    return problems or "; ".join(f"{n}: shape {np.shape(h)}, peak at {peak_location(h)}"
                                  for n, h in heatmaps.items())
 
 
@@ -206,7 +207,7 @@ def _ex4_2(heat, image):
         return [msg]
     if h.min() < -1 or h.max() > 1:
         return [f"your drops run from {h.min():.3f} to {h.max():.3f}; a drop in probability lies in [-1, 1]"]
-    return f"shape {h.shape}, largest drop {h.max():.3f} at patch {compare.peak(h)}"
+    return f"shape {h.shape}, largest drop {h.max():.3f} at patch {peak_location(h)}"
 
 
 def _ex4_3(values, pairs):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cam import peak_location
+
 
 def as_array(value, name: str):
     """(array, None) or (None, message) for values that are not numeric arrays."""
@@ -53,12 +55,8 @@ def correlated(array, reference, name: str, threshold: float):
     return False, f"your {name} correlates {r:.2f} with the reference (needs ≥ {threshold:.2f})"
 
 
-def peak(array) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(array)), np.shape(array)))
-
-
 def peak_near(array, reference, name: str, cells: int = 1):
-    p, q = peak(array), peak(reference)
+    p, q = peak_location(array), peak_location(reference)
     if max(abs(i - j) for i, j in zip(p, q)) <= cells:
         return True, ""
     return False, f"your {name} peaks at {p}; the reference peaks at {q} (allowed: {cells} cell(s) away)"

@@ -57,14 +57,24 @@ class GradingError(RuntimeError):
 
 # ---------------------------------------------------------------- discovery
 
+def _notebook_json(path: Path) -> dict:
+    """A notebook's JSON read defensively: {} when it is too large, unreadable or not an object."""
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            return {}
+        data = json.loads(path.read_text(errors="replace"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def notebook_chapter(path: Path) -> int | None:
     """Chapter of a notebook from its metadata or its name; None if neither says."""
     try:
-        if path.stat().st_size <= MAX_NOTEBOOK_BYTES:
-            chapter = json.loads(path.read_text(errors="replace")).get("metadata", {}).get("exercises", {}).get("chapter")
-            if chapter in CHAPTERS:
-                return int(chapter)
-    except (OSError, ValueError, AttributeError):
+        chapter = _notebook_json(path).get("metadata", {}).get("exercises", {}).get("chapter")
+        if chapter in CHAPTERS:
+            return int(chapter)
+    except (AttributeError, TypeError):
         pass
     match = re.search(r"0?([1-9])_exercises", path.name)
     return int(match.group(1)) if match and int(match.group(1)) in CHAPTERS else None
@@ -106,14 +116,14 @@ class UidPool:
 def run_notebook(notebook: Path, chapter: int, limits: Limits, uid: int, hide: list[Path]) -> Run:
     """Copy the notebook into a fresh folder, run it sandboxed, read back what it exported."""
     workdir = Path(tempfile.mkdtemp(prefix="course-grading-"))
+    exercises = of_chapter(chapter)
     try:
         shutil.copyfile(notebook, workdir / "submission.ipynb")
-        job = {"cell_seconds": limits.cell_seconds,
-               "exercises": [{"id": e.id, "answer": e.answer} for e in of_chapter(chapter)]}
+        job = {"cell_seconds": limits.cell_seconds, "exercises": [{"id": e.id, "answer": e.answer} for e in exercises]}
         (workdir / "job.json").write_text(json.dumps(job))
         command = [sys.executable, "-m", "course_utils.grading.runner", "submission.ipynb", "job.json"]
         outcome = run_isolated(command, workdir, limits, uid, hide)
-        run = read_frames(outcome, {e.id for e in of_chapter(chapter)})
+        run = read_frames(outcome, {e.id for e in exercises})
         run.owners = cell_owners(notebook)
         return run
     finally:
@@ -123,9 +133,7 @@ def run_notebook(notebook: Path, chapter: int, limits: Limits, uid: int, hide: l
 def cell_owners(notebook: Path) -> dict[int, str]:
     """Which exercise each cell belongs to (its stub or check cell), read as plain JSON."""
     try:
-        if notebook.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return {}
-        cells = json.loads(notebook.read_text(errors="replace")).get("cells", [])
+        cells = _notebook_json(notebook).get("cells", [])
         owners = {}
         for index, cell in enumerate(cells):
             role = (cell.get("metadata") or {}).get("grading") or {}
@@ -133,7 +141,7 @@ def cell_owners(notebook: Path) -> dict[int, str]:
             if isinstance(owner, str):
                 owners[index] = owner
         return owners
-    except (OSError, ValueError, AttributeError, TypeError):
+    except (AttributeError, TypeError):
         return {}
 
 

@@ -32,16 +32,17 @@ def _cell(text: str) -> str:
 
 def summary_markdown(result: GradingResult) -> str:
     rows = result.rows
+    student_totals = totals(rows)
     lines = ["# Grading summary", "",
-             f"{len(totals(rows))} students, {len(result.runs)} notebooks run in {result.seconds:.0f} s "
+             f"{len(student_totals)} students, {len(result.runs)} notebooks run in {result.seconds:.0f} s "
              f"(isolation: {result.isolation}).", "", "| student | points | of |", "|---|---:|---:|"]
-    lines += [f"| {_cell(s)} | {p:g} | {m} |" for s, (p, m) in sorted(totals(rows).items())]
+    lines += [f"| {_cell(s)} | {p:g} | {m} |" for s, (p, m) in sorted(student_totals.items())]
     by_student = defaultdict(list)
     for row in rows:
         by_student[row.student].append(row)
     marks = {"correct": "✅", "partial": "◐", "wrong": "❌", "missing": "⏳", "ignored": "·"}
     for student, student_rows in sorted(by_student.items()):
-        p, m = totals(student_rows)[student]
+        p, m = student_totals[student]
         lines += ["", f"## {student}: {p:g} / {m}", ""]
         shown_missing = set()
         for r in student_rows:

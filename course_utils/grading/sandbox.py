@@ -77,7 +77,7 @@ def _no_new_privileges() -> None:
 SANDBOX_WORKDIR = Path("/tmp/work")  # where the submission's folder appears inside the sandbox
 
 
-def _sandbox_env(workdir: Path, extra: dict) -> dict:
+def _sandbox_env(workdir: Path) -> dict:
     """A clean environment: nothing of the grader's leaks in except what the course needs."""
     keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "COURSE_ASSET_MIRROR") if k in os.environ}
     keep.update({
@@ -85,12 +85,10 @@ def _sandbox_env(workdir: Path, extra: dict) -> dict:
         "KERAS_HOME": str(workdir / ".keras"), "PYTHONPATH": str(REPO), "PYTHONHASHSEED": "0",
         "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "2",
     })
-    keep.update(extra)
     return keep
 
 
-def run_isolated(command: list[str], workdir: Path, limits: Limits, uid: int, hide: list[Path],
-                 env: dict | None = None) -> RunOutcome:
+def run_isolated(command: list[str], workdir: Path, limits: Limits, uid: int, hide: list[Path]) -> RunOutcome:
     """Run `command` (the notebook runner) as an untrusted child; never raises on its misbehaviour.
     The child gets the write end of a pipe; its number is appended to `command`."""
     from .channel import Reader
@@ -100,7 +98,7 @@ def run_isolated(command: list[str], workdir: Path, limits: Limits, uid: int, hi
     command = [*command, str(write_end)]
     stdout_path, stderr_path = workdir / "stdout.txt", workdir / "stderr.txt"
     level = isolation_level()
-    child_env = _sandbox_env(SANDBOX_WORKDIR if level == "full" else workdir, env or {})
+    child_env = _sandbox_env(SANDBOX_WORKDIR if level == "full" else workdir)
     if level == "full":
         os.chown(workdir, uid, uid)
         for path in workdir.rglob("*"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import filters, regularizers
+from ..model_io import keras_model as _keras_model
 
 
 def pattern_view(model, layer: str, filter_index: int, steps: int = 30, learning_rate: float = 10.0,
@@ -28,7 +29,7 @@ def filter_explorer(model, layers=None, size=None, seed: int = 0):
     import matplotlib.pyplot as plt
 
     names = list(layers) if layers is not None else filters.conv_layer_names(model)
-    keras_model = getattr(model, "model", model)
+    keras_model = _keras_model(model)
 
     def filter_count(name):
         return keras_model.get_layer(name).output.shape[-1]

@@ -21,6 +21,7 @@ the raw first-layer weights look like, and what the classic tricks (jitter, blur
 Fourier parametrisation) actually buy.
 """),
 ("code", r"""
+import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
 import numpy as np
 import matplotlib.pyplot as plt
 import keras

@@ -36,7 +36,7 @@ import keras
 import tensorflow as tf
 
 from course_utils import cam
-from course_utils.images import to_uint8
+from course_utils.images import cat_and_dog_image, to_uint8, walkthrough_image
 from course_utils.models import imagenet_class_names, load_imagenet_model
 from course_utils.overlay import (gradient_image, plot_heatmap, plot_heatmap_grid,
                                   plot_superimposed)
@@ -66,7 +66,7 @@ through its asset mirror; without it the chapter continues on scikit-image's cat
 cell says which photo you are looking at).
 """),
 ("code", r"""
-img, which_photo, is_elephant = cam.walkthrough_image(model.input_size)
+img, which_photo, is_elephant = walkthrough_image(model.input_size)
 print(which_photo)
 print("image batch:", img.shape, img.dtype, f"values {img.min():.0f}…{img.max():.0f}")
 plt.imshow(to_uint8(img))
@@ -205,7 +205,7 @@ two photos from chapter 1's cats-vs-dogs set. We explain the best cat class and 
 class, and measure how much heat falls in each half.
 """),
 ("code", r"""
-pets, which_pets = cam.cat_and_dog_image(model.input_size)
+pets, which_pets = cat_and_dog_image(model.input_size)
 print(which_pets)
 if pets is not None:
     pet_preds = model.predict(pets)[0]

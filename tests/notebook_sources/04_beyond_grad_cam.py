@@ -37,6 +37,7 @@ import keras
 from skimage import data
 
 from course_utils import assets, cam
+from course_utils.images import walkthrough_image
 from course_utils.deconvnet import footprint, project_filters, projection_to_uint8, top_filters
 from course_utils.faithfulness import deletion_curve, deletion_insertion, insertion_curve, random_heatmap
 from course_utils.layers import feature_extractor
@@ -52,7 +53,7 @@ chapter_start = time.perf_counter()
 ("code", r"""
 model = load_imagenet_model("squeezenet")   # pinned: Xception's weights are not shipped
 print(model.reason)
-img, which_photo, is_elephant = cam.walkthrough_image(model.input_size)
+img, which_photo, is_elephant = walkthrough_image(model.input_size)
 print(which_photo)
 H, W = model.input_size
 probs = model.predict(img)

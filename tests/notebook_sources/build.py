@@ -7,7 +7,6 @@ ones nbval checks.
 """
 import importlib.util
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -15,19 +14,6 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-# TensorFlow's C++ start-up lines (timestamps, PIDs) reach the kernel's stderr under nbclient
-# but not under nbval, so saving them would make nbval fail on the import cell.
-STARTUP_LOG = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} |To enable the following instructions)")
-
-
-def drop_startup_logs(nb) -> None:
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if not (
-                o.output_type == "stream" and o.name == "stderr"
-                and all(STARTUP_LOG.match(line) or not line.strip() for line in o.text.splitlines()))]
 
 
 def build(stem: str, execute: bool = True) -> Path:
@@ -46,7 +32,6 @@ def build(stem: str, execute: bool = True) -> Path:
         os.environ.setdefault("PYTHONHASHSEED", "0")
         NotebookClient(nb, timeout=1800, kernel_name="python3",
                        resources={"metadata": {"path": str(out.parent)}}).execute()
-        drop_startup_logs(nb)
     nbformat.write(nb, out)
     return out
 

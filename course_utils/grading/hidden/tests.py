@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..compare import as_array, close, correlated, correlation, in_unit_range, peak_near, same_shape
+from ..compare import as_array, close, correlated, in_unit_range, peak_near, same_shape
 
 
 class Wrong(Exception):

@@ -1,7 +1,5 @@
 """Master source of the chapter 1 exercises (solutions between the SOLUTION markers)."""
 
-TITLE = "Exercises 1 · Intermediate activations"
-
 INTRO = r"""# Exercises 1 · Intermediate activations
 
 Three exercises, from easy to hard, on chapter 1's trained cats-vs-dogs convnet.
@@ -13,7 +11,8 @@ Your teacher grades the notebook with stricter hidden tests (the same quantities
 tolerances to the reference solution), so a ✅ here is a very good sign but not yet the grade.
 Run the notebook top to bottom before you hand it in."""
 
-SETUP = r"""import numpy as np
+SETUP = r"""import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import numpy as np
 import keras
 
 from course_utils.activations import layer_activations

@@ -1,7 +1,5 @@
 """Master source of the chapter 2 exercises (solutions between the SOLUTION markers)."""
 
-TITLE = "Exercises 2 · Filter patterns"
-
 INTRO = r"""# Exercises 2 · Filter patterns
 
 Gradient ascent in input space, on a convnet small enough to understand completely: one conv
@@ -12,7 +10,8 @@ whether the pattern you generate is right, and everything runs in a second.
 For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check cell.
 ✅ = passes the notebook's checks, ❌ = what to fix, ⏳ = not done yet. Hidden tests grade more strictly."""
 
-SETUP = r"""import numpy as np
+SETUP = r"""import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import numpy as np
 import keras
 import tensorflow as tf
 

@@ -1,7 +1,5 @@
 """Master source of the chapter 3 exercises (solutions between the SOLUTION markers)."""
 
-TITLE = "Exercises 3 · Grad-CAM"
-
 INTRO = r"""# Exercises 3 · Grad-CAM
 
 You will rebuild Grad-CAM in three steps: pool the gradients into one weight per channel,
@@ -11,7 +9,8 @@ For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run 
 ✅ = passes the notebook's checks, ❌ = what to fix, ⏳ = not done yet. Hidden tests grade more
 strictly: shape, value range, peak location and correlation with the reference heatmap."""
 
-SETUP = r"""import numpy as np
+SETUP = r"""import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import numpy as np
 import keras
 import tensorflow as tf
 

@@ -1,7 +1,5 @@
 """Master source of the chapter 4 exercises (solutions between the SOLUTION markers)."""
 
-TITLE = "Exercises 4 · Beyond Grad-CAM: occlusion and sanity checks"
-
 INTRO = r"""# Exercises 4 · Beyond Grad-CAM: occlusion and sanity checks
 
 Occlusion asks the model directly: hide part of the image, and see how much the score drops.
@@ -11,7 +9,8 @@ comparing maps with a **rank** correlation. You will build both from scratch.
 For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check cell.
 ✅ = passes the notebook's checks, ❌ = what to fix, ⏳ = not done yet. Hidden tests grade more strictly."""
 
-SETUP = r"""import numpy as np
+SETUP = r"""import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import numpy as np
 import keras
 
 from course_utils.grading.checks import check
