@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup assets lab test bench clean-cache grade
+.PHONY: setup assets lab test bench clean-cache grade notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ lab: setup
 ## test: unit tests plus nbval over every notebook in notebooks/ and solutions/
 test: setup
 	$(BIN)/python -m pytest
+
+## notebooks: re-execute every chapter from its .py source and save it with outputs (CHAPTERS="03" for one)
+notebooks: setup
+	$(BIN)/python -m course_utils notebooks $(or $(CHAPTERS),--all)
 
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,5 +1,6 @@
 """Command line: `python -m course_utils assets [--prefetch] [--to DIR] [NAME ...]`,
-`python -m course_utils train [--epochs N]`."""
+`python -m course_utils train [--epochs N]`,
+`python -m course_utils notebooks [NN ...|--all]`."""
 from __future__ import annotations
 
 import argparse
@@ -49,6 +50,19 @@ def _train(args) -> int:
     return 0
 
 
+def _notebooks(args) -> int:
+    from . import notebooks
+
+    sources = notebooks.chapter_sources() if args.all else [notebooks.find_source(s) for s in args.chapters]
+    if not sources:
+        print("Name a chapter (e.g. 03) or pass --all.", file=sys.stderr)
+        return 2
+    for source in sources:
+        print(f"executing {source.name} ...", flush=True)
+        print(f"  wrote {notebooks.build(source, execute=not args.no_execute)}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -63,6 +77,11 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=45)
     p.add_argument("--seed", type=int, default=1337)
     p.set_defaults(func=_train)
+    p = sub.add_parser("notebooks", help="rebuild chapter notebooks from their .py sources and execute them")
+    p.add_argument("chapters", nargs="*", help="chapter numbers or names, e.g. 03")
+    p.add_argument("--all", action="store_true", help="every chapter in notebooks/")
+    p.add_argument("--no-execute", action="store_true", help="only rebuild the cells (outputs dropped)")
+    p.set_defaults(func=_notebooks)
     args = parser.parse_args(argv)
     return args.func(args)
 

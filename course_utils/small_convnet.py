@@ -1,6 +1,12 @@
 """Chapter 1's model: the small cats-vs-dogs convnet of the Keras-3 walkthrough.
 
 Build it, train it once, load the committed copy. Class 0 = cat, class 1 = dog.
+
+Keras 3 trap, decided here once: random augmentation layers augment on every plain
+``model(x)`` call unless ``training=False`` is passed. So the committed model holds **no**
+augmentation: ``load_small_convnet()`` returns a deterministic inference model, and the
+augmentation block (``build_augmentation``) lives beside it and is stacked in front only for
+training (``training_graph``). Chapter 1 shows the trap with ``training_graph``.
 """
 from __future__ import annotations
 
@@ -11,29 +17,38 @@ from pathlib import Path
 
 import numpy as np
 
+from .paths import DATA_DIR
+
 IMAGE_SIZE = (180, 180)
 CLASS_NAMES = ("cat", "dog")
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MODEL_PATH = DATA_DIR / "small_convnet.keras"
 RECORD_PATH = DATA_DIR / "small_convnet_training.json"
 
 
-def build_small_convnet(seed: int = 1337):
-    """Functional model: raw 0-255 pixels in, P(dog) out (augmentation is a nested block)."""
+def build_augmentation(seed: int = 1337):
+    """The random flips, rotations, zooms and shifts used while training (never at inference)."""
     import keras
     from keras import layers
 
-    augmentation = keras.Sequential(
+    return keras.Sequential(
         [
             layers.RandomFlip("horizontal", seed=seed),
             layers.RandomRotation(0.1, seed=seed),
-            layers.RandomZoom(0.2, seed=seed),
+            # Zoom in further than out: the course's test cats are close-up faces.
+            layers.RandomZoom((-0.3, 0.2), seed=seed),
+            layers.RandomTranslation(0.1, 0.1, seed=seed),
         ],
         name="data_augmentation",
     )
+
+
+def build_small_convnet(seed: int = 1337):
+    """Functional inference model: raw 0-255 pixels in, P(dog) out. Deterministic on every call."""
+    import keras
+    from keras import layers
+
     inputs = keras.Input(shape=IMAGE_SIZE + (3,), name="image")
-    x = augmentation(inputs)
-    x = layers.Rescaling(1.0 / 255, name="rescaling")(x)
+    x = layers.Rescaling(1.0 / 255, name="rescaling")(inputs)
     x = layers.Conv2D(32, 3, activation="relu", name="conv2d")(x)
     x = layers.MaxPooling2D(2, name="max_pooling2d")(x)
     x = layers.Conv2D(64, 3, activation="relu", name="conv2d_1")(x)
@@ -47,6 +62,19 @@ def build_small_convnet(seed: int = 1337):
     x = layers.Dropout(0.5, seed=seed, name="dropout")(x)
     outputs = layers.Dense(1, activation="sigmoid", name="dog_probability")(x)
     return keras.Model(inputs, outputs, name="small_convnet")
+
+
+def training_graph(model, augmentation=None, seed: int = 1337):
+    """Augmentation stacked in front of `model`, as the walkthrough builds it for training.
+
+    Calling this graph without ``training=False`` augments: two calls on one image give two
+    answers. That is what training needs and what inference must never do.
+    """
+    import keras
+
+    augmentation = augmentation if augmentation is not None else build_augmentation(seed)
+    inputs = keras.Input(shape=IMAGE_SIZE + (3,), name="image")
+    return keras.Model(inputs, model(augmentation(inputs)), name="small_convnet_training")
 
 
 def load_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -65,13 +93,29 @@ def load_split(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return images, np.asarray(labels, dtype="float32")
 
 
-def train_small_convnet(data_root: Path, epochs: int = 45, seed: int = 1337, patience: int = 12,
-                        model_path: Path = MODEL_PATH, record_path: Path = RECORD_PATH,
-                        verbose="auto") -> dict:
+def _save_best_inner_model(model, path: Path):
+    """Keras callback: save `model` (the inference part) whenever val_loss improves."""
+    import keras
+
+    class SaveBest(keras.callbacks.Callback):
+        best = np.inf
+
+        def on_epoch_end(self, epoch, logs=None):
+            val_loss = (logs or {}).get("val_loss", np.inf)
+            if val_loss < self.best:
+                self.best = val_loss
+                model.save(path)
+
+    return SaveBest()
+
+
+def train_small_convnet(data_root: Path, epochs: int = 100, seed: int = 1337,
+                        learning_rate: float = 1e-3, model_path: Path = MODEL_PATH,
+                        record_path: Path = RECORD_PATH, verbose="auto") -> dict:
     """Train from scratch, keep the best epoch by validation loss, write model + JSON record.
 
-    `verbose="auto"` shows Keras's per-epoch progress bar; early stopping ends the run when
-    the validation loss has not improved for `patience` epochs.
+    Recipe: the walkthrough's (augmentation, dropout 0.5, RMSprop, batch 32) for `epochs`
+    epochs with a cosine-decayed learning rate; the saved model is the inference part only.
     """
     import keras
     import tensorflow as tf
@@ -86,22 +130,27 @@ def train_small_convnet(data_root: Path, epochs: int = 45, seed: int = 1337, pat
         return ds.batch(32).prefetch(2)
 
     model = build_small_convnet(seed)
-    model.compile(loss="binary_crossentropy", optimizer="rmsprop", metrics=["accuracy"])
-    tmp_path = Path(str(model_path) + ".partial.keras")
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(tmp_path, monitor="val_loss", save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience),
-    ]
+    trainer = training_graph(model, build_augmentation(seed))
+    steps = epochs * int(np.ceil(len(splits["train"][1]) / 32))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.02)
+    trainer.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(schedule),
+                    metrics=["accuracy"])
+    tmp_path = Path(f"{model_path}.{os.getpid()}.partial.keras")
     start = time.time()
-    history = model.fit(dataset("train", True), validation_data=dataset("validation", False),
-                        epochs=epochs, callbacks=callbacks, verbose=verbose)
+    history = trainer.fit(dataset("train", True), validation_data=dataset("validation", False),
+                          epochs=epochs, callbacks=[_save_best_inner_model(model, tmp_path)],
+                          verbose=verbose)
     wall = time.time() - start
     best = keras.models.load_model(tmp_path)
+    best.compile(loss="binary_crossentropy", metrics=["accuracy"])
     test_loss, test_acc = best.evaluate(dataset("test", False), verbose=0)
     os.replace(tmp_path, model_path)
     hist = {k: [round(float(v), 4) for v in vals] for k, vals in history.history.items()}
     record = {
         "seed": seed,
+        "recipe": {"augmentation": [layer.__class__.__name__ for layer in build_augmentation(seed).layers],
+                   "optimizer": "RMSprop", "learning_rate": learning_rate,
+                   "schedule": "cosine decay to 2%", "batch_size": 32, "selection": "best val_loss"},
         "epochs_run": len(hist["loss"]),
         "epochs_max": epochs,
         "best_epoch": int(np.argmin(hist["val_loss"])) + 1,
@@ -120,15 +169,22 @@ def train_small_convnet(data_root: Path, epochs: int = 45, seed: int = 1337, pat
 
 
 def load_small_convnet(path: Path = MODEL_PATH):
-    """The committed, trained model (no training needed to follow the course)."""
+    """The committed, trained inference model (no augmentation inside; no training needed)."""
     import keras
 
-    if not Path(path).is_file():
+    path = Path(path)
+    if not path.is_file():
         raise FileNotFoundError(
             f"The trained small convnet is missing at {path}. It ships with the course; restore it "
-            f"with `git checkout -- data/` or retrain it (about 20 minutes on a laptop CPU) with "
+            f"with `git checkout -- data/` or retrain it (about 45 minutes on a laptop CPU) with "
             f"`python -m course_utils train` (needs the cats_vs_dogs_small asset).")
-    return keras.models.load_model(path)
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # zip, h5 or config errors: all mean the file is not a whole model
+        raise OSError(
+            f"The trained small convnet at {path} is damaged ({type(exc).__name__}); restore it "
+            f"with `git checkout -- {path.name if path.parent == DATA_DIR else path}` or retrain "
+            f"it with `python -m course_utils train`.") from None
 
 
 def training_record(path: Path = RECORD_PATH) -> dict:
@@ -136,5 +192,6 @@ def training_record(path: Path = RECORD_PATH) -> dict:
 
 
 def predict_dog_probability(model, images) -> np.ndarray:
-    """P(dog) for a batch of 0-255 images (class 0 = cat, class 1 = dog)."""
-    return np.asarray(model.predict(np.asarray(images, dtype="float32"), verbose=0))[:, 0]
+    """P(dog) for a batch of 0-255 images (class 0 = cat, class 1 = dog), in inference mode."""
+    # predict() runs in inference mode and in batches (a whole test split would not fit at once).
+    return np.asarray(model.predict(np.asarray(images, dtype="float32"), batch_size=32, verbose=0))[:, 0]
