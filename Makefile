@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup assets lab test bench clean-cache grade notebooks
+.PHONY: setup assets lab test test-browser bench clean-cache grade notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,13 +20,19 @@ setup: $(STAMP) assets
 assets: $(STAMP)
 	$(BIN)/python -m course_utils assets --prefetch
 
-## lab: open the course in JupyterLab
+## lab: open the course in JupyterLab on its start page (and make saves keep widget state)
 lab: setup
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(BIN)/python -m course_utils.notebooks lab-settings
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## test: unit tests plus nbval over every notebook in notebooks/ and solutions/
 test: setup
 	$(BIN)/python -m pytest
+
+## test-browser: every chapter in JupyterLab + headless Chromium: run, move widgets, save, reopen
+## (CHAPTERS="00 01" for some; needs /usr/bin/chromium or $$CHROMIUM)
+test-browser: setup
+	$(BIN)/python tests/browser/run_chapters.py $(CHAPTERS)
 
 ## notebooks: re-execute every chapter from its .py source and save it with outputs (CHAPTERS="03" for one)
 notebooks: setup
@@ -35,10 +41,13 @@ notebooks: setup
 bench: setup
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
-## grade: grade every student notebook in SUBMISSIONS=<folder>; grades.csv + summary.md go to grading_reports/
+## grade: grade every student notebook in SUBMISSIONS=<folder>, each in its own sandbox (root or
+## unprivileged user namespaces: util-linux unshare + setpriv); grades.csv + summary.md go to
+## REPORTS=<folder> (default ~/course-grading-reports, never inside the checkout)
 grade: setup
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of student notebooks>"; exit 2; }
-	$(BIN)/python -m course_utils.grading "$(SUBMISSIONS)" --out grading_reports
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of student notebooks> [REPORTS=<folder>]"; exit 2; }
+	@command -v unshare >/dev/null && command -v setpriv >/dev/null || { echo "make grade needs unshare and setpriv (Debian: apt-get install util-linux)"; exit 2; }
+	$(BIN)/python -m course_utils.grading "$(SUBMISSIONS)" --out "$(or $(REPORTS),$(HOME)/course-grading-reports)"
 
 clean-cache:
 	rm -rf .cache/assets

@@ -56,6 +56,7 @@ def main(argv=None):
     import warnings
 
     from course_utils import cam
+    from course_utils.targets import logit_head
     from course_utils.models import load_imagenet_model
 
     warnings.simplefilter("ignore")
@@ -64,7 +65,7 @@ def main(argv=None):
     index = int(np.argmax(model.predict(image)))
     layers = cam.conv_block_layers(model)
     walkthrough_layer = model.walkthrough_layers["cam"]
-    logit_layer = cam.logit_head(model.model)[0]
+    logit_layer = logit_head(model.model)[0]
     x = model.preprocess(image)
 
     single, _ = timed(lambda: cam.grad_cam(model, image, index, walkthrough_layer), args.repeats)

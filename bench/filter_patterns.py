@@ -1,8 +1,13 @@
 """Filter patterns: the seeds' per-filter eager loop versus one batched, compiled step.
 
-Same model, layer, number of steps, image size and filters for both; prints seconds per filter
-and the speed-up. Run: ``.venv/bin/python bench/filter_patterns.py [--filters 16] [--model xception]``
-(``--model xception`` uses weights=None when its ImageNet weights are absent: same cost).
+Same layer, number of steps, image size and filters for both; prints seconds per filter, the
+speed-up, and achieved/peak: the ascent's conv FLOPs (forward to the layer + input gradient,
+counted from the truncated model's conv layers) per second, over the dense float32 conv rate of
+this machine measured with one large conv in the same run. Variants tried: the whole ascent in
+one compiled call (no per-step host round trip), XLA (jit_compile) and the batch per call.
+Run: ``.venv/bin/python bench/filter_patterns.py [--filters 32] [--models squeezenet xception]``
+(Xception with weights=None when its ImageNet weights are absent: the same cost).
+The machine may be shared: absolute times are noisy; ratios measured in the same run hold.
 """
 from __future__ import annotations
 
@@ -16,7 +21,6 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from course_utils import assets, filters  # noqa: E402
-from course_utils.layers import feature_extractor  # noqa: E402
 from course_utils.models import load_imagenet_model  # noqa: E402
 
 
@@ -34,57 +38,141 @@ def seed_style_pattern(extractor, to_input, filter_index, steps, learning_rate, 
     return filters.deprocess((image.numpy() + 1.0) * 127.5)
 
 
+def conv_flops(extractor) -> float:
+    """Forward multiply-adds x 2 of every conv in the truncated model, for one image."""
+    import keras
+
+    total = 0.0
+    for layer in extractor.layers:
+        if not isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)):
+            continue
+        # Layers are shared with the full model: its LAST node is this fixed-size rebuild's call.
+        node = layer._inbound_nodes[-1]
+        _, h, w, c_out = node.output_tensors[0].shape
+        c_in = node.input_tensors[0].shape[-1]
+        kh, kw = layer.kernel_size
+        if isinstance(layer, keras.layers.SeparableConv2D):  # depthwise then 1x1 pointwise
+            total += 2 * h * w * (kh * kw * c_in + c_in * c_out)
+        elif isinstance(layer, keras.layers.DepthwiseConv2D):
+            total += 2 * h * w * kh * kw * c_in
+        else:
+            total += 2 * h * w * kh * kw * c_in * c_out
+    return float(total)
+
+
+def peak_conv_rate(rounds: int = 5) -> float:
+    """FLOP/s of one large dense float32 3x3 conv (the machine's practical ceiling), best of rounds."""
+    x = tf.random.normal((8, 56, 56, 256))
+    k = tf.random.normal((3, 3, 256, 256))
+    conv = tf.function(lambda a, b: tf.nn.conv2d(a, b, 1, "SAME"))
+    conv(x, k).numpy()
+    best = min(_timed(lambda: conv(x, k).numpy()) for _ in range(rounds))
+    return 2 * 8 * 56 * 56 * 3 * 3 * 256 * 256 / best
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def whole_ascent(extractor, to_input, steps, jit):
+    """All steps in ONE compiled call (no host round trip per step), optionally XLA-compiled."""
+    @tf.function(jit_compile=jit)
+    def run(images, filter_ids, learning_rate):
+        for _ in range(steps):  # unrolled in the graph
+            with tf.GradientTape() as tape:
+                tape.watch(images)
+                act = extractor(to_input((images + 1.0) * 127.5), training=False)
+                inner = act[:, 2:-2, 2:-2, :]
+                loss = tf.reduce_sum(tf.reduce_mean(tf.gather(inner, filter_ids, axis=3, batch_dims=1), axis=[1, 2]))
+            grads = tf.math.l2_normalize(tape.gradient(loss, images), axis=[1, 2, 3])
+            images = images + learning_rate * grads
+        return images
+    return run
+
+
+def bench_model(name, n_filters, steps, seed, rounds, peak, xla=False):
+    weights = "imagenet" if name == "squeezenet" or assets.is_available("xception_weights") else None
+    wrapped = load_imagenet_model(name, weights=weights)
+    layer = wrapped.chapter_layers.filters
+    size = (wrapped.chapter_layers.filter_size,) * 2     # the walkthrough's size (Xception: 200 px)
+    indices = list(range(n_filters))
+    extractor = filters.pattern_extractor(wrapped, layer)
+    to_input = wrapped.preprocess_tensor
+    flops_per_filter = steps * 2 * conv_flops(keras_model_at(extractor, size))  # forward + input gradient
+    print(f"\n{wrapped.name} (weights={weights}), layer {layer}, {n_filters} filters, {steps} steps, "
+          f"{size[0]}x{size[1]} px")
+    print(f"conv work per filter: {flops_per_filter / 1e9:.2f} GFLOP (forward + input gradient, x{steps})")
+
+    def run_batched(idx=indices):
+        return filters.optimize_patterns(wrapped, layer, idx, steps=steps, size=size, seed=seed, progress=False)
+
+    start_images = tf.constant(np.stack([np.random.default_rng([seed, i]).uniform(0.4, 0.6, size + (3,))
+                                         for i in indices]).astype("float32"))
+    ids = tf.constant(indices, dtype=tf.int32)
+    variants = {"one call, graph": whole_ascent(extractor, to_input, steps, jit=False)}
+    if xla:  # measured 0.2-0.3x of the graph variant here: off by default, it takes minutes
+        variants["one call, XLA"] = whole_ascent(extractor, to_input, steps, jit=True)
+    first_s = _timed(run_batched) / n_filters  # traces the per-step function
+    for fn in variants.values():
+        fn(start_images, ids, tf.constant(10.0)).numpy()  # compile once, not timed
+    half = indices[: max(1, n_filters // 2)]
+    run_batched(half)
+
+    # Interleaved rounds, best of each (timeit's rule): the CPU is shared with other work.
+    per_round = max(1, n_filters // rounds)
+    times = {k: [] for k in ["eager loop", "batched (course)", f"batched, {len(half)} per call",
+                             *variants]}
+    batched = run_batched()
+    correlations = []
+    for r in range(rounds):
+        chunk = indices[r * per_round:(r + 1) * per_round] or indices[:per_round]
+        start = time.perf_counter()
+        eager = [seed_style_pattern(extractor, to_input, i, steps, 10.0, size, seed)[0] for i in chunk]
+        times["eager loop"].append((time.perf_counter() - start) / len(chunk))
+        times["batched (course)"].append(_timed(run_batched) / n_filters)
+        times[f"batched, {len(half)} per call"].append(
+            sum(_timed(lambda c=c: run_batched(c)) for c in (half, indices[len(half):]) if c) / n_filters)
+        for k, fn in variants.items():
+            times[k].append(_timed(lambda fn=fn: fn(start_images, ids, tf.constant(10.0)).numpy()) / n_filters)
+        pats = filters.deprocess((batched + 0.0))
+        correlations += [np.corrcoef(e.ravel().astype(float), pats[i].ravel().astype(float))[0, 1]
+                         for e, i in zip(eager, chunk)]
+    eager_s = min(times["eager loop"])
+    for k, ts in times.items():
+        best = min(ts)
+        rate = flops_per_filter / best
+        print(f"{k:24s} {best:7.3f} s/filter  speed-up {eager_s / best:5.1f}x  "
+              f"{rate / 1e9:6.1f} GFLOP/s = {rate / peak:4.0%} of peak")
+    print(f"first call (tracing)     {first_s:7.3f} s/filter  speed-up {eager_s / first_s:5.1f}x")
+    print(f"same pictures: per-filter correlation eager vs batched, median {np.median(correlations):.3f}")
+
+
+def keras_model_at(extractor, size):
+    """The extractor rebuilt for a fixed input size, so every layer has a known output shape."""
+    import keras
+
+    fixed = keras.Input(shape=size + (3,))
+    return keras.models.clone_model(extractor, input_tensors=fixed, clone_function=lambda layer: layer)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="squeezenet", choices=["squeezenet", "xception"])
-    parser.add_argument("--layer", default=None, help="default: the model's walkthrough filter layer")
-    parser.add_argument("--filters", type=int, default=32)
+    parser.add_argument("--models", nargs="+", default=["squeezenet", "xception"], choices=["squeezenet", "xception"])
+    parser.add_argument("--filters", type=int, default=16)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--xla", action="store_true", help="also time an XLA (jit_compile) variant")
     args = parser.parse_args()
+    threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+    peak = peak_conv_rate()
+    print(f"{threads} threads; peak dense float32 conv rate (one 3x3 conv, 8x56x56x256): {peak / 1e9:.1f} GFLOP/s")
+    print("Shared machine: absolute numbers are noisy; ratios within this run hold.")
+    for name in args.models:
+        bench_model(name, args.filters, args.steps, args.seed, args.rounds, peak, args.xla)
 
-    weights = "imagenet" if args.model == "squeezenet" or assets.is_available("xception_weights") else None
-    wrapped = load_imagenet_model(args.model, weights=weights)
-    layer = args.layer or wrapped.walkthrough_layers["filters"]
-    size = tuple(wrapped.input_size)
-    indices = list(range(args.filters))
-    print(f"{wrapped.name} (weights={weights}), layer {layer}, {args.filters} filters, {args.steps} steps, "
-          f"{size[0]}x{size[1]} px, {tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()} threads")
-
-    extractor = feature_extractor(wrapped.model, [layer])  # what the seed builds
-    to_input = wrapped.preprocess_tensor
-
-    def run_batched():
-        return filters.filter_patterns(wrapped, layer, indices, steps=args.steps, size=size,
-                                       seed=args.seed, progress=False)
-
-    start = time.perf_counter()  # the first call traces the compiled step: a learner pays it once
-    batched = run_batched()
-    first_s = (time.perf_counter() - start) / len(indices)
-
-    # The CPU may be shared: interleave the two methods over several rounds and keep each one's
-    # best round (as timeit does). Each round times the eager loop on a different slice of filters.
-    per_round = max(1, len(indices) // args.rounds)
-    eager_times, batched_times, correlations = [], [], []
-    for r in range(args.rounds):
-        chunk = indices[r * per_round:(r + 1) * per_round] or indices[:per_round]
-        start = time.perf_counter()
-        eager = [seed_style_pattern(extractor, to_input, i, args.steps, 10.0, size, args.seed)[0] for i in chunk]
-        eager_times.append((time.perf_counter() - start) / len(chunk))
-        start = time.perf_counter()
-        run_batched()
-        batched_times.append((time.perf_counter() - start) / len(indices))
-        # Not bit-identical: batch size changes the CPU kernels' rounding, which the steps amplify.
-        correlations += [np.corrcoef(e.ravel().astype(float), batched[i].ravel().astype(float))[0, 1]
-                         for e, i in zip(eager, chunk)]
-    eager_s, steady_s = min(eager_times), min(batched_times)
-    print(f"seed-style eager loop  : {eager_s:.3f} s per filter (best of {args.rounds} rounds of {per_round} filters)")
-    print(f"batched, compiled      : {steady_s:.3f} s per filter (best of {args.rounds} rounds of {len(indices)} filters)")
-    print(f"batched, first call    : {first_s:.3f} s per filter (tracing included)")
-    print(f"speed-up               : {eager_s / steady_s:.1f}x ({eager_s / first_s:.1f}x counting the first call's tracing)")
-    print(f"same pictures          : per-filter correlation median {np.median(correlations):.3f}, "
-          f"min {np.min(correlations):.3f} ({len(correlations)} filters)")
 
 if __name__ == "__main__":
     main()

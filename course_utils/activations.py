@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import validate
 from .layers import feature_extractor, layer_kinds, require_layers
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def default_activation_layers(model) -> list[str]:
@@ -22,7 +27,7 @@ def layer_activations(model, image, layer_names=None) -> "OrderedDict[str, np.nd
     if layer_names is None:
         names = default_activation_layers(model)
     else:
-        names = [layer_names] if isinstance(layer_names, str) else list(layer_names)
+        names = [layer_names] if isinstance(layer_names, str) else validate.names(layer_names, "layer_names")
     require_layers(model, names)
     batch = np.asarray(image, dtype="float32")
     if batch.ndim == 3:
@@ -82,7 +87,7 @@ def sparsity_table(activations) -> list[dict]:
     ]
 
 
-def plot_channel_grid(name: str, activation: np.ndarray, columns: int = 16, ax=None):
+def plot_channel_grid(name: str, activation: np.ndarray, columns: int = 16, ax=None) -> "Figure":
     """The grid of one layer as a matplotlib figure (returns the figure)."""
     import matplotlib.pyplot as plt
 

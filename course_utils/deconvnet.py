@@ -10,12 +10,12 @@ activity) the same projection is guided backpropagation, for comparison.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .layers import require_layers
-from .model_io import image_batch, keras_model, network_input, only_output
-from .model_io import spatial_conv_layers as conv_layers  # chapter 4's name for the same list
+from .model_io import ModelLike, image_batch, keras_model, network_input, only_output, spatial_conv_layers
 
 
 @dataclass
@@ -28,8 +28,14 @@ class Projections:
     images: np.ndarray
 
 
+class TopFilters(NamedTuple):
+    """The k most active filters of a layer on an image (indices) and their total activations."""
+    filters: np.ndarray
+    totals: np.ndarray
+
+
 def _check_layer(model, layer_name: str) -> None:
-    require_layers(keras_model(model), [layer_name], valid=conv_layers(model), what="conv layer")
+    require_layers(keras_model(model), [layer_name], valid=spatial_conv_layers(model), what="conv layer")
 
 
 def _layer_model(model, layer_name: str, rule: str | None):
@@ -42,7 +48,7 @@ def _layer_model(model, layer_name: str, rule: str | None):
     return feature_extractor(source, [layer_name])
 
 
-def filter_totals(model, image, layer_name: str) -> np.ndarray:
+def filter_totals(model: ModelLike, image, layer_name: str) -> np.ndarray:
     """Total rectified activation of every filter of the layer on the image (channels,)."""
     _check_layer(model, layer_name)
     x = network_input(model, image_batch(image))
@@ -50,16 +56,16 @@ def filter_totals(model, image, layer_name: str) -> np.ndarray:
     return np.maximum(act[0], 0).sum(axis=(0, 1)).astype("float64")
 
 
-def top_filters(model, image, layer_name: str, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def top_filters(model: ModelLike, image, layer_name: str, k: int = 4) -> TopFilters:
     """Indices of the k filters with the largest total activation, and those totals."""
     totals = filter_totals(model, image, layer_name)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= totals.size:
         raise ValueError(f"k must be 1 … {totals.size} (layer {layer_name!r} has {totals.size} filters); got {k!r}.")
     order = np.argsort(-totals, kind="stable")[:k]
-    return order, totals[order]
+    return TopFilters(order, totals[order])
 
 
-def project_filters(model, image, layer_name: str, k: int = 4, rule: str = "deconvnet",
+def project_filters(model: ModelLike, image, layer_name: str, k: int = 4, rule: str = "deconvnet",
                     filters=None, peak_only: bool = False) -> Projections:
     """Project each of the top-k filters (or the given `filters`) alone back to the input.
 
@@ -125,18 +131,3 @@ def footprint(projection, mass: float = 0.5) -> float:
         return 0.0
     cumulative = np.cumsum(np.sort(energy)[::-1]) / total
     return float((np.searchsorted(cumulative, mass) + 1) / energy.size)
-
-
-def high_frequency_share(projection, cutoff: float = 0.25) -> float:
-    """Share of the projection's spectral energy above `cutoff` × Nyquist: edges and fine
-    texture score high, smooth blobs low."""
-    p = np.asarray(projection, dtype="float64")
-    p = p.sum(axis=-1) if p.ndim == 3 else p
-    spectrum = np.abs(np.fft.fftshift(np.fft.fft2(p - p.mean()))) ** 2
-    h, w = p.shape
-    fy = np.fft.fftshift(np.fft.fftfreq(h))[:, None] / 0.5
-    fx = np.fft.fftshift(np.fft.fftfreq(w))[None, :] / 0.5
-    high = np.hypot(fy, fx) > cutoff
-    total = spectrum.sum()
-    return float(spectrum[high].sum() / total) if total > 0 else 0.0
-

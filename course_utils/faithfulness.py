@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model_io import class_scores, image_batch, resolve_class
+from .heatmaps import at_image_size
+from .model_io import ModelLike, image_batch
+from .targets import class_scores, class_target
 
 
 @dataclass
@@ -42,35 +44,13 @@ class Curve:
         return self.auc / self.intact_score if self.intact_score > 0 else float("nan")
 
 
-def heatmap_at_image(heatmap, shape_hw) -> np.ndarray:
-    """A 2-D heatmap resized (bilinear) to the image's (H, W); refuses maps that cannot be one
-    of this image's (wrong number of dimensions, other aspect ratio, larger than the image)."""
-    from .cam import upsample
-
-    m = np.asarray(heatmap, dtype="float32")
-    h, w = int(shape_hw[0]), int(shape_hw[1])
-    if m.ndim == 3 and m.shape[-1] in (1, 3):  # e.g. a guided-backprop gradient: pool channels
-        m = np.abs(m).sum(axis=-1)
-    if m.ndim != 2:
-        raise ValueError(f"A heatmap must be 2-D (rows, columns); got shape {np.shape(heatmap)}. "
-                         f"For an image of {h}x{w}, pass a map of that shape or a smaller one with the same aspect ratio.")
-    if not np.all(np.isfinite(m)):
-        raise ValueError("The heatmap contains NaN or infinite values.")
-    if m.shape == (h, w):
-        return m
-    if m.shape[0] > h or m.shape[1] > w or abs(np.log((m.shape[0] / m.shape[1]) / (h / w))) > 0.25:
-        raise ValueError(f"Heatmap shape {m.shape} does not match the image ({h}x{w}): it must be {h}x{w} "
-                         f"or a smaller map with the same aspect ratio (e.g. a Grad-CAM layer map).")
-    return upsample(m, (h, w))
-
-
-def random_heatmap(shape_hw, seed: int = 0, cells: int | None = None) -> np.ndarray:
+def random_heatmap(shape_hw: tuple[int, int], seed: int = 0, cells: int | None = None) -> np.ndarray:
     """A random ordering of the pixels: the baseline. cells=n draws an n×n grid of random
     values upsampled to the image, i.e. random *blobs* of the size a Grad-CAM map has."""
     rng = np.random.default_rng(seed)
     if cells is None:
         return rng.random(tuple(shape_hw)).astype("float32")
-    return heatmap_at_image(rng.random((cells, cells)).astype("float32"), shape_hw)
+    return at_image_size(rng.random((cells, cells)).astype("float32"), shape_hw)
 
 
 def blurred(image, sigma: float | None = None) -> np.ndarray:
@@ -90,7 +70,7 @@ def _check_steps(steps) -> int:
 
 def _pixel_ranks(heatmap, shape_hw) -> np.ndarray:
     """Rank of each pixel, 0 = most important; ties keep reading order (stable sort)."""
-    m = heatmap_at_image(heatmap, shape_hw).ravel()
+    m = at_image_size(heatmap, shape_hw).ravel()
     order = np.argsort(-m, kind="stable")
     ranks = np.empty(order.size, dtype=np.int64)
     ranks[order] = np.arange(order.size)
@@ -100,7 +80,7 @@ def _pixel_ranks(heatmap, shape_hw) -> np.ndarray:
 def _curve(model, image, heatmap, class_index, steps, replacement, kind, batch_size) -> Curve:
     x = image_batch(image)
     steps = _check_steps(steps)
-    cls = resolve_class(model, class_index)
+    cls = class_target(model, class_index)
     h, w = x.shape[1:3]
     ranks = _pixel_ranks(heatmap, (h, w))
     counts = np.rint(np.linspace(0, h * w, steps + 1)).astype(np.int64)
@@ -119,7 +99,7 @@ def _replacement(x, value) -> np.ndarray:
     return blurred(x) if value is None else np.broadcast_to(np.asarray(value, dtype="float32"), x.shape)
 
 
-def deletion_curve(model, image, heatmap, class_index, steps: int = 16, fill=None,
+def deletion_curve(model: ModelLike, image, heatmap, class_index, steps: int = 16, fill=None,
                    batch_size: int = 32) -> Curve:
     """Score as the most important pixels (per `heatmap`) are replaced by the blurred image
     (or by `fill`: 0 paints them black, as RISE does)."""
@@ -127,14 +107,14 @@ def deletion_curve(model, image, heatmap, class_index, steps: int = 16, fill=Non
     return _curve(model, x, heatmap, class_index, steps, _replacement(x, fill), "deletion", batch_size)
 
 
-def insertion_curve(model, image, heatmap, class_index, steps: int = 16, start=None,
+def insertion_curve(model: ModelLike, image, heatmap, class_index, steps: int = 16, start=None,
                     batch_size: int = 32) -> Curve:
     """Score as the most important pixels are revealed on a blurred copy (or on `start`)."""
     x = image_batch(image)
     return _curve(model, x, heatmap, class_index, steps, _replacement(x, start), "insertion", batch_size)
 
 
-def deletion_insertion(model, image, heatmap, class_index, steps: int = 16, batch_size: int = 32,
+def deletion_insertion(model: ModelLike, image, heatmap, class_index, steps: int = 16, batch_size: int = 32,
                        relative: bool = True) -> dict:
     """Both areas, {'deletion': lower is better, 'insertion': higher is better}; relative=True
     divides them by the intact image's score (see Curve.relative_auc)."""

@@ -9,7 +9,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .assets import Asset, AssetError, check, install_atomically
+from .asset_files import Asset, AssetError, check, install_atomically
 
 PETIMAGES_URL = ("https://download.microsoft.com/download/3/E/1/"
                  "3E1C3F21-ECDB-4869-8368-6DEBA77B919F/kagglecatsanddogs_5340.zip")
@@ -50,7 +50,7 @@ def _fetch(asset: Asset, cache: Path, progress: bool) -> Path:
             _check_decodes(staged)
         # Sources without a published hash get their digest recorded beside the file,
         # so a later truncation or edit is still detected.
-        return install_atomically(staged, final, record_digest=not trusted)
+        return install_atomically(staged, final, record_digest=not trusted, asset=asset)
 
 
 def _from_urls(asset: Asset, tmp: Path) -> Path:

@@ -16,17 +16,14 @@ import weakref
 
 import numpy as np
 
+from . import validate
 from . import regularizers as reg
+from .heatmaps import grey_power, high_frequency_energy
 from .layers import require_layers
 from .model_io import keras_model as _keras_model
 from .model_io import spatial_conv_layers
 
 BORDER = 2  # activation pixels ignored at each edge: padding artefacts live there
-
-
-def conv_layer_names(model) -> list[str]:
-    """Names of the model's top-level convolution layers, in order (model_io.spatial_conv_layers)."""
-    return spatial_conv_layers(model)
 
 
 def _unwrap(model):
@@ -43,7 +40,7 @@ def _unwrap(model):
 def check_filters(model, layer_name: str, filter_indices) -> list[int]:
     """Validate a request; returns the indices as ints. Errors name the valid choices."""
     keras_model = _keras_model(model)
-    require_layers(keras_model, [layer_name], valid=conv_layer_names(keras_model), what="convolution layer")
+    require_layers(keras_model, [layer_name], valid=spatial_conv_layers(keras_model), what="convolution layer")
     count = keras_model.get_layer(layer_name).output.shape[-1]
     indices = [filter_indices] if np.isscalar(filter_indices) else list(filter_indices)
     if not indices:
@@ -81,7 +78,7 @@ def _layer_map(extractor, layer_name, inputs):
     try:
         activations = extractor(inputs, training=False)
         shape = activations.shape
-    except (tf.errors.InvalidArgumentError, ValueError):
+    except (tf.errors.InvalidArgumentError, tf.errors.AbortedError, ValueError):  # oneDNN aborts
         shape = (1, 0, 0)  # shrunk to nothing before reaching the layer
     if min(shape[1], shape[2]) <= 2 * BORDER:
         size = inputs.shape[1:3]
@@ -103,8 +100,30 @@ def _filter_means(activations, filters):
     return tf.reduce_mean(tf.gather(inner, filters, axis=3, batch_dims=1), axis=[1, 2])
 
 
+# Steps per compiled call: a whole chunk runs as one graph loop (no return to Python between
+# steps, which the benchmark measured as the largest cost), yet the progress bar still moves.
+STEPS_PER_CALL = 10
+
+
+class _ExpectedRetracing:
+    """Drops TensorFlow's 'triggered tf.function retracing' warning: one trace per layer and
+    image size is by design here (a chapter asks a few calls of each), not a bug."""
+
+    def filter(self, record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _quiet_expected_retracing() -> None:
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    if not any(isinstance(f, _ExpectedRetracing) for f in logger.filters):
+        logger.addFilter(_ExpectedRetracing())
+
+
 def _ascent_step(extractor, to_input, to_unit):
-    """One compiled gradient-ascent step for a whole batch (built once per model/layer/param)."""
+    """Compiled gradient ascent for a whole batch, `count` steps per call (built once per
+    model/layer/parametrisation)."""
     import tensorflow as tf
 
     # Kept on the extractor itself, so it lives and dies with it (an id() key could be reused).
@@ -112,21 +131,49 @@ def _ascent_step(extractor, to_input, to_unit):
     key = (to_input, to_unit)
     if key in steps:
         return steps[key]
+    _quiet_expected_retracing()
 
-    @tf.function(reduce_retracing=True)
-    def step(params, filters, learning_rate, shift):
+    def one_step(params, filters, learning_rate, shift):
         with tf.GradientTape() as tape:
             tape.watch(params)
             unit = tf.roll(to_unit(params), shift=shift, axis=[1, 2])  # jitter (shift 0: none)
             activations = extractor(to_input((unit + 1.0) * 127.5), training=False)
-            means = _filter_means(activations, filters)
-            loss = tf.reduce_sum(means)  # images are independent: d loss/d image_i = d mean_i/d image_i
+            loss = tf.reduce_sum(_filter_means(activations, filters))  # images independent: per-image grads
         grads = tape.gradient(loss, params)
         grads = tf.math.l2_normalize(grads, axis=list(range(1, len(params.shape))))  # per image
-        return params + learning_rate * grads, means
+        return params + learning_rate * grads
 
-    steps[key] = step
-    return step
+    @tf.function(reduce_retracing=True)
+    def run(params, filters, learning_rate, shifts, count):
+        for t in tf.range(count):  # a graph loop: one call, `count` steps
+            params = one_step(params, filters, learning_rate, shifts[t])
+        return params
+
+    steps[key] = run
+    return run
+
+
+def _run_chunk(step, params, filters, rate, shifts, start, n):
+    """`n` steps from global step `start`; shifts padded to STEPS_PER_CALL rows so every call
+    has the same shapes (no retracing for a short last chunk)."""
+    import tensorflow as tf
+
+    chunk = np.zeros((max(STEPS_PER_CALL, n), 2), "int32")
+    chunk[:n] = shifts[start:start + n]
+    return step(params, filters, rate, tf.constant(chunk), tf.constant(n))
+
+
+def _chunks(start: int, count: int, every: int) -> list[int]:
+    """Step counts per compiled call for steps start … start+count-1: at most STEPS_PER_CALL,
+    and each chunk ends where the global step count reaches a multiple of `every` (blur)."""
+    sizes, t, end = [], start, start + count
+    while t < end:
+        stop = min(end, t + STEPS_PER_CALL)
+        if every:
+            stop = min(stop, (t // every + 1) * every)
+        sizes.append(stop - t)
+        t = stop
+    return sizes
 
 
 def _seed_for(seed, filter_index):
@@ -143,9 +190,11 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     import tensorflow as tf
     from tqdm.auto import tqdm
 
+    steps, learning_rate = validate.whole_number(steps, "steps"), validate.positive_number(learning_rate, "learning_rate")
     indices = check_filters(model, layer_name, filter_indices)
     keras_model, to_input, default_size = _unwrap(model)
     size = tuple(default_size if size is None else ((size, size) if np.isscalar(size) else size))
+    size = tuple(validate.whole_number(s, "size") for s in size)  # size=0, 2.5, 'big' refused
     rung = reg.regularizer(regularizer)
     if int(steps) < 1:
         raise ValueError(f"steps must be at least 1, got {steps}.")
@@ -165,9 +214,11 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
         step = _ascent_step(extractor, to_input, to_unit)
         # Coefficients are not pixels: the rung's own step, scaled like the pixel learning rate.
         rate = tf.constant(rung.fourier_learning_rate * float(learning_rate) / 10.0)
-        for t in range(steps):
-            params, _ = step(params, filters, rate, tf.constant(shifts[t]))
-            bar.update()
+        t = 0
+        for n in _chunks(0, steps, 0):
+            params = _run_chunk(step, params, filters, rate, shifts, t, n)
+            t += n
+            bar.update(n)
         bar.close()
         return ((to_unit(params).numpy() + 1.0) * 127.5).astype("float32")
 
@@ -181,12 +232,12 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     for octave_size, count in schedule:
         if tuple(images.shape[1:3]) != octave_size:
             images = tf.image.resize(images, octave_size, method="bicubic")
-        for _ in range(count):
-            images, _ = step(images, filters, rate, tf.constant(shifts[t]))
-            t += 1
+        for n in _chunks(t, count, rung.blur_every):
+            images = _run_chunk(step, images, filters, rate, shifts, t, n)
+            t += n
             if kernel is not None and t % rung.blur_every == 0:
                 images = reg.gaussian_blur(images, kernel)
-            bar.update()
+            bar.update(n)
     bar.close()
     return ((images.numpy() + 1.0) * 127.5).astype("float32")
 
@@ -252,29 +303,6 @@ def pattern_activations(model, layer_name, filter_indices, images) -> np.ndarray
     return _filter_means(activations, tf.constant(indices, dtype=tf.int32)).numpy()
 
 
-def _grey_power(x) -> np.ndarray:
-    """Spectral power (N, H, W) of each image's grey level, mean removed."""
-    grey = x.mean(axis=-1)
-    grey = grey - grey.mean(axis=(1, 2), keepdims=True)
-    return np.abs(np.fft.fft2(grey)) ** 2
-
-
-def high_frequency_energy(images, cutoff: float = 0.25) -> np.ndarray:
-    """Share of each image's (grey-level, mean-removed) spectral power above `cutoff`
-    cycles/pixel (Nyquist = 0.5): about 0.8 for white noise, a few percent for photos."""
-    x = np.asarray(images, dtype="float32")
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ValueError(f"Expected images (N, H, W, 3) or (H, W, 3), got shape {np.shape(images)}.")
-    power = _grey_power(x)
-    fy = np.fft.fftfreq(power.shape[1])[:, None]
-    fx = np.fft.fftfreq(power.shape[2])[None, :]
-    high = np.sqrt(fx ** 2 + fy ** 2) > cutoff
-    total = power.sum(axis=(1, 2))
-    return np.where(total > 0, (power * high).sum(axis=(1, 2)) / np.maximum(total, 1e-12), 0.0)
-
-
 def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
     """Share of each image's (grey-level, mean-removed) spectral power held by its strongest
     `top` fraction of spatial frequencies: near 1 for a pure grating (one edge orientation and
@@ -284,7 +312,7 @@ def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
         x = x[None]
     if x.ndim != 4 or not 0 < top <= 1:
         raise ValueError(f"Expected images (N, H, W, 3) and 0 < top <= 1, got shape {np.shape(images)}, top={top}.")
-    power = _grey_power(x).reshape(len(x), -1)
+    power = grey_power(x).reshape(len(x), -1)
     k = max(1, int(round(top * power.shape[1])))
     strongest = -np.sort(-power, axis=1)[:, :k].sum(axis=1)
     total = power.sum(axis=1)
@@ -330,7 +358,7 @@ def first_layer_kernels(model, layer_name: str | None = None) -> np.ndarray:
     Each tile is stretched on its own, symmetrically: 128 is a zero weight, so grey = ignores
     that pixel/colour. Caffe-trained kernels (SqueezeNet) expect BGR and are flipped to RGB."""
     keras_model = _keras_model(model)
-    names = conv_layer_names(keras_model)
+    names = spatial_conv_layers(keras_model)
     if not names:
         raise ValueError(f"Model {keras_model.name!r} has no convolution layer.")
     layer_name = layer_name or names[0]

@@ -12,30 +12,42 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import validate
+
 
 class ImageLoadError(ValueError):
     """The source exists but is not a readable image."""
 
 
+_URL_PREFIXES = ("http://", "https://", "ftp://", "file://", "s3://", "gs://")
+
+
 def _size_hw(size) -> tuple[int, int] | None:
     if size is None:
         return None
-    if isinstance(size, int):
-        return (size, size)
-    if len(size) != 2 or any(int(s) <= 0 for s in size):
+    if isinstance(size, str) or not isinstance(size, (int, np.integer, tuple, list)):
+        raise TypeError(f"size must be an int or (height, width) of positive ints, got {size!r}")
+    pair = (size, size) if isinstance(size, (int, np.integer)) else tuple(size)
+    if len(pair) != 2:
         raise ValueError(f"size must be an int or (height, width) of positive ints, got {size!r}")
-    return int(size[0]), int(size[1])
+    try:
+        return tuple(validate.whole_number(s, "size", minimum=1) for s in pair)
+    except (TypeError, ValueError):
+        raise ValueError(f"size must be an int or (height, width) of positive ints, got {size!r}") from None
 
 
 def load_image(source, size=None) -> np.ndarray:
-    """Return a float32 batch (1, H, W, 3) with values 0-255, resized to `size` (H, W) if given."""
+    """Return a float32 batch (1, H, W, 3) with values 0-255, resized to `size` (H, W) if given.
+
+    Arrays follow the pixel rule of `validate.pixels`: 0-1 floats (plt.imread, scikit-image)
+    are rescaled with a warning, uint16 is scaled by 255/65535, values outside 0-255 refused."""
     size = _size_hw(size)
     if isinstance(source, Image.Image):
         rgb = _pil_to_rgb_array(source)
     elif isinstance(source, np.ndarray):
         rgb = _array_to_rgb(source)
     elif isinstance(source, (str, Path)):
-        rgb = _pil_to_rgb_array(_open(source))
+        rgb = _read_file(source)
     else:
         raise TypeError(f"load_image takes a path, an asset name, a PIL image or an array, "
                         f"not {type(source).__name__}")
@@ -47,37 +59,60 @@ def load_image(source, size=None) -> np.ndarray:
     return np.ascontiguousarray(rgb, dtype="float32")[None]
 
 
-def _open(source) -> Image.Image:
+def _image_file(source) -> Path:
+    """The regular file `source` names (a path or an asset name), checked without opening it."""
+    text = str(source)
+    if not text.strip():
+        raise ValueError("The image path is empty: pass a file path or an asset name "
+                         "such as 'elephant'.")
+    if text.lower().startswith(_URL_PREFIXES):
+        raise ValueError(f"{text!r} is a URL: load_image reads files only. Download it first, e.g. "
+                         f"path = keras.utils.get_file(origin={text!r}), then pass the path.")
     path = Path(source).expanduser()
     if not path.exists():
         from . import assets
 
-        if str(source) in assets.manifest():
-            path = assets.asset_path(str(source))
+        if text in assets.manifest():
+            path = assets.asset_path(text)
         else:
             raise FileNotFoundError(
                 f"No image at {path.resolve()}. Check the path, or pass an asset name "
                 f"({', '.join(sorted(assets.manifest()))}).")
     if path.is_dir():
         raise ImageLoadError(f"{path} is a folder, not an image file.")
+    if not path.is_file():  # a named pipe or device would block Image.open forever
+        raise ImageLoadError(f"{path} is not a regular file (a pipe, socket or device): "
+                             f"save the image to a file and pass that path.")
+    return path
+
+
+def _read_file(source) -> np.ndarray:
+    """Decode the file once, fully, and close it (animated GIFs keep theirs open otherwise)."""
+    path = _image_file(source)
     try:
-        img = Image.open(path)
-        img.load()  # decode now: truncated files fail here, not later in a plot
+        with Image.open(path) as img:
+            img.load()  # decode now: truncated files fail here, not later in a plot
+            return _pil_to_rgb_array(img)
+    except Image.DecompressionBombError as exc:
+        raise ImageLoadError(f"{path} is too large to decode safely ({exc}): resize it with an image "
+                             f"editor first (a few thousand pixels a side is plenty).") from None
     except UnidentifiedImageError as exc:
         raise ImageLoadError(f"{path} is not an image file Pillow can read "
                              f"(JPEG, PNG, GIF, BMP, TIFF, WebP …).") from exc
     except (OSError, SyntaxError) as exc:
         raise ImageLoadError(f"{path} is damaged or truncated ({exc}); download or copy it again.") from exc
-    return img
 
 
 def _pil_to_rgb_array(img: Image.Image) -> np.ndarray:
     img = ImageOps.exif_transpose(img)  # phone photos store rotation in EXIF
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        # 16-bit grayscale: convert("RGB") would clip at 255, so scale to 0-255 ourselves.
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # 16-bit grayscale: convert("RGB") would clip at 255. Always 255/65535, whatever the
+        # brightest pixel, so two files of one scene come out equally bright.
         values = np.asarray(img, dtype="float64")
-        top = 65535.0 if values.max() > 255 else 255.0
-        return np.repeat((values * 255.0 / top)[..., None], 3, axis=-1).astype("float32")
+        if values.min() < 0 or values.max() > 65535:
+            raise ImageLoadError(f"A 32-bit integer image with values {values.min():.0f} … "
+                                 f"{values.max():.0f}: save it as 8- or 16-bit.")
+        return np.repeat((values * 255.0 / 65535.0)[..., None], 3, axis=-1).astype("float32")
     if img.mode == "F":
         return _array_to_rgb(np.asarray(img, dtype="float32"))
     if img.mode == "P":
@@ -90,19 +125,10 @@ def _pil_to_rgb_array(img: Image.Image) -> np.ndarray:
 
 def _array_to_rgb(array: np.ndarray) -> np.ndarray:
     a = np.asarray(array)
-    if a.ndim == 4 and a.shape[0] == 1:
-        a = a[0]
     if a.ndim == 2:
         a = a[..., None]
-    if a.ndim != 3 or a.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"An image array must be (H, W), (H, W, 1|3|4) or (1, H, W, 3); got shape {array.shape}.")
-    if not np.all(np.isfinite(a)):
-        raise ValueError("The image array contains NaN or infinite values.")
-    if a.dtype == np.uint16:
-        a = a.astype("float32") / 257.0
-    elif a.dtype == bool:
-        a = a.astype("float32") * 255.0
-    a = a.astype("float32")  # always a copy or a new array: the caller's data is never touched
+    # The pixel rule (0-1 floats, uint16, out-of-range, NaN, empty, batches) lives in validate.
+    a = validate.pixels(a, "image array", channels=(1, 3, 4))
     if a.shape[-1] == 4:
         alpha = a[..., 3:] / 255.0
         a = a[..., :3] * alpha + 255.0 * (1 - alpha)
@@ -144,8 +170,10 @@ def asset_photo(name: str, size, description: str) -> tuple[np.ndarray, str, boo
     if assets.is_available(name):
         return load_image(assets.asset_path(name, download=False), size), \
             f"Using {description} from the course assets.", True
+    why = assets.why_missing(name)  # a wrong mirror/cache setting is named here
     return load_image(chelsea()[0], size), \
-        f"{description[0].upper() + description[1:]} is not on this machine: continuing on scikit-image's 'chelsea' cat.", False
+        (f"{description[0].upper() + description[1:]} is not on this machine ({why}): "
+         f"continuing on scikit-image's 'chelsea' cat."), False
 
 
 def course_cat(size=(180, 180)) -> tuple[np.ndarray, str]:
@@ -162,7 +190,8 @@ def walkthrough_image(size) -> tuple[np.ndarray, str, bool]:
 def _tall_tile(path, size_hw) -> np.ndarray:
     """The central crop of a photo with the tile's aspect ratio, resized to (h, w)."""
     h, w = size_hw
-    img = Image.open(path).convert("RGB")
+    with Image.open(path) as opened:
+        img = opened.convert("RGB")
     crop_w, crop_h = min(img.width, round(img.height * w / h)), min(img.height, round(img.width * h / w))
     x0, y0 = (img.width - crop_w) // 2, (img.height - crop_h) // 2
     return load_image(img.crop((x0, y0, x0 + crop_w, y0 + crop_h)), (h, w))[0]

@@ -4,14 +4,19 @@
 Keras model plus its input size, preprocessing (never touching the caller's array), an
 offline decoder for the 1000 class names, and the names of the walkthrough layers.
 
+Each model's lesson layers live in one table, ``CHAPTER_LAYERS`` (a ``ChapterLayers`` per model),
+so the chapters read ``model.chapter_layers.cam`` instead of branching on the model's name.
+
 Every model ends the same way so later chapters can reach the logits: the layer before the
 last outputs the 1000 class logits and the last is ``Activation("softmax",
 name="predictions_softmax")``.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import io
 
 import numpy as np
 
@@ -20,7 +25,44 @@ from .images import load_image
 from .model_io import network_input
 
 MODEL_NAMES = ("xception", "squeezenet")
+# Explicit setting for Xception without its ImageNet weights: proves the code path, means nothing.
+XCEPTION_RANDOM = "xception-random"
 SOFTMAX_LAYER = "predictions_softmax"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChapterLayers:
+    """The layers and sizes chapters 2-3 use on one model (same role, per architecture)."""
+    filters: str            # chapter 2's one-filter walkthrough layer
+    filter_size: int        # image side the walkthrough optimises (its display crops size // 8)
+    grid: dict              # depth label → layer, for the filter grids across blocks
+    grid_size: int          # image side of the grid patterns
+    ladder: str             # a middle layer for the regulariser ladder
+    first_conv: str         # the layer whose kernels are RGB images
+    cam: str                # Grad-CAM walkthrough layer: the last conv block before the head
+    cam_head: str           # the layer feeding global average pooling, where CAM is exact
+    cam_compare: tuple      # layers where chapter 3 compares Grad-CAM with CAM, head first
+
+
+CHAPTER_LAYERS = {
+    # The walkthrough's own choices (Deep Learning with Python, ch. 9): 200 px, 25 px crop.
+    "xception": ChapterLayers(
+        filters="block3_sepconv1", filter_size=200,
+        grid={"block1_conv1": "first", "block2_sepconv1": "early", "block4_sepconv1": "middle",
+              "block8_sepconv1": "late"},
+        grid_size=200, ladder="block6_sepconv1", first_conv="block1_conv1",
+        cam="block14_sepconv2_act", cam_head="block14_sepconv2_act",
+        cam_compare=("block14_sepconv2_act", "block14_sepconv2", "block14_sepconv1_act", "block13_sepconv2")),
+    # Analogues: fire3_expand3x3 works at 1/4 resolution like block3_sepconv1; fire9_concat is
+    # the last conv block before the head (conv10 IS the head: one map per class).
+    "squeezenet": ChapterLayers(
+        filters="fire3_expand3x3", filter_size=227,
+        grid={"conv1": "first", "fire2_expand3x3": "early", "fire5_expand3x3": "middle",
+              "fire9_expand3x3": "late"},
+        grid_size=128, ladder="fire6_expand3x3", first_conv="conv1",
+        cam="fire9_concat", cam_head="conv10_relu",
+        cam_compare=("conv10_relu", "conv10", "fire9_concat", "fire8_concat", "fire7_concat")),
+}
 
 
 def _keras_style_name(synonyms: str) -> str:
@@ -92,11 +134,17 @@ class ImageNetModel:
     model: object  # keras.Model (Functional)
     input_size: tuple[int, int]
     weights: str | None
-    walkthrough_layers: dict[str, str]
+    chapter_layers: ChapterLayers
     reason: str = ""
     _preprocess: object = dataclasses.field(default=None, repr=False)
     _preprocess_tensor: object = dataclasses.field(default=None, repr=False)
     input_channels: str = "RGB"  # order the first conv layer's kernels expect ("BGR": Caffe weights)
+
+    @property
+    def walkthrough_layers(self) -> dict[str, str]:
+        """The walkthrough layers by role: 'filters', 'cam' (Grad-CAM), 'cam_head' (CAM), 'first_conv'."""
+        return {"filters": self.chapter_layers.filters, "cam": self.chapter_layers.cam, "cam_head": self.chapter_layers.cam_head,
+                "first_conv": self.chapter_layers.first_conv}
 
     def preprocess(self, images) -> np.ndarray:
         """(N,H,W,3) RGB 0-255 → what the network expects. Returns a new array."""
@@ -136,8 +184,8 @@ def _build_xception(weights):
     base = keras.applications.Xception(weights=path, classifier_activation=None)
     outputs = keras.layers.Activation("softmax", name=SOFTMAX_LAYER)(base.output)
     model = keras.Model(base.inputs[0], outputs, name="xception")
-    layers = {"filters": "block3_sepconv1", "cam": "block14_sepconv2_act", "first_conv": "block1_conv1"}
-    return ImageNetModel("xception", model, (299, 299), weights, layers, _preprocess=_xception_preprocess,
+    return ImageNetModel("xception", model, (299, 299), weights, CHAPTER_LAYERS["xception"],
+                         _preprocess=_xception_preprocess,
                          _preprocess_tensor=lambda pixels: pixels / 127.5 - 1.0)
 
 
@@ -145,8 +193,7 @@ def _build_squeezenet(weights):
     model = squeezenet.build_squeezenet()
     if weights is not None:
         squeezenet.load_squeezenet_weights(model, assets.asset_path("squeezenet_weights", progress=False))
-    layers = {"filters": "fire3_expand3x3", "cam": "conv10_relu", "cam_conv": "conv10", "first_conv": "conv1"}
-    return ImageNetModel("squeezenet", model, squeezenet.INPUT_SIZE, weights, layers,
+    return ImageNetModel("squeezenet", model, squeezenet.INPUT_SIZE, weights, CHAPTER_LAYERS["squeezenet"],
                          _preprocess=squeezenet.caffe_preprocess,
                          _preprocess_tensor=squeezenet.caffe_preprocess_tensor, input_channels="BGR")
 
@@ -157,11 +204,34 @@ def _choose_auto(weights) -> tuple[str, str]:
     if assets.is_available("xception_weights"):
         return "xception", "auto: Xception, because its ImageNet weights are on this machine."
     try:
-        assets.asset_path("xception_weights", progress=False)
+        with contextlib.redirect_stdout(io.StringIO()):  # Keras's 138-character "Downloading…" line
+            assets.asset_path("xception_weights", progress=False)
         return "xception", "auto: Xception, because its ImageNet weights could be downloaded."
     except assets.AssetNotFoundError:
-        return "squeezenet", ("auto: SqueezeNet v1.1, because Xception's ImageNet weights are not on "
-                              "this machine and cannot be downloaded (SqueezeNet's ship with the course).")
+        # One line (< 100 characters): the chapters print it as the reason for their model.
+        return "squeezenet", ("auto: SqueezeNet v1.1 (ships with the course): Xception's weights "
+                              "are not here, nor downloadable.")
+
+
+def chapter_model(setting: str = "auto") -> ImageNetModel:
+    """The model a chapter's MODEL parameter asks for, printing which one and why.
+
+    'auto' (Xception with its weights if they can be had, else SqueezeNet), 'xception',
+    'squeezenet', or 'xception-random': Xception with random weights, said loudly, for
+    testing the Xception path where the weights cannot be had."""
+    key = str(setting).strip().lower()
+    if key == XCEPTION_RANDOM:
+        wrapped = load_imagenet_model("xception", weights=None)
+        print("MODEL = 'xception-random': Xception with RANDOM weights (weights=None), as asked.\n"
+              "Every layer and step runs, but predictions, patterns and heatmaps mean nothing.")
+        return dataclasses.replace(wrapped, reason="xception-random: asked for random weights explicitly.")
+    if key not in ("auto",) + MODEL_NAMES:
+        raise ValueError(f"Unknown MODEL {setting!r}. Valid settings: 'auto', 'xception', 'squeezenet', "
+                         f"{XCEPTION_RANDOM!r} (Xception with random weights, for tests).")
+    wrapped = load_imagenet_model(key)  # 'auto' prints its reason itself
+    if key != "auto":
+        print(wrapped.reason)
+    return wrapped
 
 
 def load_imagenet_model(name: str = "auto", weights: str | None = "imagenet") -> ImageNetModel:

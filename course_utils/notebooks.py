@@ -7,16 +7,32 @@
 Every chapter is authored as a percent-format `.py` (edit that one) paired with the `.ipynb`
 beside it (what learners open, saved with outputs; nbval checks those outputs). Run it with
 the environment of `make test` (the asset mirror, PYTHONHASHSEED=0), as the outputs assume it.
+
+Saved notebooks carry no live-widget outputs (`strip_widget_outputs`): a widget view only
+draws while its kernel-side model exists, so a saved one reads "Error displaying widget: model
+not found" after a reopen, or as raw `VBox(children=...` text in an untrusted notebook or on a
+static viewer. Finished progress bars are dropped; an explorer becomes one line saying to run
+the cell. A learner's own saves keep widget state instead: `make lab` installs
+`LAB_OVERRIDES` (saveState) into the environment (`python -m course_utils.notebooks lab-settings`).
 """
 from __future__ import annotations
 
+import json
 import os
+import re
+import sys
 from pathlib import Path
 
 from .paths import REPO_ROOT
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 PAIRED_FORMATS = "ipynb,py:percent"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+EXPLORER_NOTE = "[interactive explorer: run this cell (after the cells above) to use it]"
+# tqdm's text fallback of a notebook bar: "desc:  40%|████      | 12/30 [00:01<00:02, ...]"
+_TQDM_BAR = re.compile(r"\d+%\|.*\|\s*\d+/\d+")
+# JupyterLab setting that makes a learner's saves carry the widgets' state (off by default).
+LAB_OVERRIDES = {"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True}}
 
 
 def chapter_sources(folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -68,6 +84,7 @@ def build(source: Path, execute: bool = True, timeout: int = 1800) -> Path:
         os.environ.setdefault("PYTHONHASHSEED", "0")
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(out.parent)}}).execute()
+    strip_widget_outputs(nb)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, out)  # a failed or interrupted run never leaves half a notebook
@@ -77,3 +94,47 @@ def build(source: Path, execute: bool = True, timeout: int = 1800) -> Path:
 def cell_texts(nb) -> list[tuple[str, str]]:
     """(cell type, source) of every cell: what a `.py` and its `.ipynb` must agree on."""
     return [(cell.cell_type, cell.source.strip("\n")) for cell in nb.cells]
+
+
+def strip_widget_outputs(nb):
+    """Drop outputs that need a live widget model; keep everything else. Returns `nb`.
+
+    A progress bar's saved text is frozen at 0% (captured when it was first shown), so it goes;
+    an explorer is replaced by a static line. The widget state in the metadata goes too.
+    """
+    import nbformat
+
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_MIME not in data:
+                kept.append(output)
+            elif not _TQDM_BAR.search(str(data.get("text/plain", ""))):
+                kept.append(nbformat.v4.new_output("display_data", data={"text/plain": EXPLORER_NOTE}))
+        cell["outputs"] = kept
+    nb.metadata.pop("widgets", None)
+    return nb
+
+
+def install_lab_settings(prefix: str | Path = sys.prefix) -> Path:
+    """Write `LAB_OVERRIDES` into `<prefix>/share/jupyter/lab/settings/overrides.json`, merged."""
+    path = Path(prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    try:
+        current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SystemExit(f"{path} is not valid JSON ({exc}): fix it or delete it, then re-run "
+                         "`python -m course_utils.notebooks lab-settings`.") from None
+    for plugin, values in LAB_OVERRIDES.items():
+        current.setdefault(plugin, {}).update(values)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(current, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":  # python -m course_utils.notebooks lab-settings
+    if sys.argv[1:] != ["lab-settings"]:
+        raise SystemExit("usage: python -m course_utils.notebooks lab-settings")
+    print(f"JupyterLab will save widget state: {install_lab_settings()}")

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# class_scores and image_batch are chapter 4's shared scoring helpers; they live in model_io
-# and are re-exported here, where the notebook and tests import them from.
-from .model_io import class_scores, image_batch, resolve_class
+from . import validate
+from . import heatmaps
+from .model_io import ModelLike, image_batch
+from .targets import class_scores, class_target
 
 GREY = 127.5
 
@@ -23,7 +24,7 @@ def patch_positions(length: int, patch: int, stride: int) -> list[int]:
     return positions
 
 
-def check_patch(shape_hw, patch: int, stride: int) -> None:
+def check_patch(shape_hw: tuple[int, int], patch: int, stride: int) -> None:
     for name, value in (("patch", patch), ("stride", stride)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
             raise ValueError(f"{name} must be a positive number of pixels, got {value!r}.")
@@ -36,21 +37,22 @@ def check_patch(shape_hw, patch: int, stride: int) -> None:
 class OcclusionGrid:
     """Score drop for each patch position: drops[i, j] is the patch at (ys[i], xs[j])."""
     drops: np.ndarray
-    ys: list
-    xs: list
+    ys: list[int]
+    xs: list[int]
     patch: int
     baseline_score: float
 
 
-def occlusion_drops(model, image, class_index, patch: int = 32, stride: int = 16, fill: float = GREY,
+def occlusion_drops(model: ModelLike, image, class_index, patch: int = 32, stride: int = 16, fill: float = GREY,
                     batch_size: int = 32, progress: bool = True, score: str = "logit") -> OcclusionGrid:
     """Baseline score minus the score with a `fill`-valued patch at each position, batched."""
     from tqdm.auto import tqdm
 
     x = image_batch(image)
+    fill, batch_size = validate.pixel_value(fill, "fill"), validate.whole_number(batch_size, "batch_size")
     h, w = x.shape[1:3]
     check_patch((h, w), patch, stride)
-    cls = resolve_class(model, class_index)
+    cls = class_target(model, class_index)
     ys, xs = patch_positions(h, patch, stride), patch_positions(w, patch, stride)
     corners = [(y, xx) for y in ys for xx in xs]
     baseline = float(class_scores(model, x, cls, score=score)[0])
@@ -66,7 +68,7 @@ def occlusion_drops(model, image, class_index, patch: int = 32, stride: int = 16
     return OcclusionGrid(np.concatenate(drops).reshape(len(ys), len(xs)), ys, xs, patch, baseline)
 
 
-def grid_to_pixels(grid: OcclusionGrid, shape_hw) -> np.ndarray:
+def grid_to_pixels(grid: OcclusionGrid, shape_hw: tuple[int, int]) -> np.ndarray:
     """Per pixel, the mean drop of every patch that covered it (full image resolution)."""
     total = np.zeros(shape_hw, dtype="float64")
     count = np.zeros(shape_hw, dtype="float64")
@@ -78,7 +80,7 @@ def grid_to_pixels(grid: OcclusionGrid, shape_hw) -> np.ndarray:
     return total / count
 
 
-def occlusion_sensitivity(model, image, class_index, patch: int = 32, stride: int = 16, fill: float = GREY,
+def occlusion_sensitivity(model: ModelLike, image, class_index, patch: int = 32, stride: int = 16, fill: float = GREY,
                           batch_size: int = 32, progress: bool = True, normalize: bool = True,
                           score: str = "logit") -> np.ndarray:
     """Occlusion heatmap (H, W) at the image's resolution.
@@ -95,6 +97,4 @@ def occlusion_sensitivity(model, image, class_index, patch: int = 32, stride: in
     pixels = grid_to_pixels(grid, x.shape[1:3])
     if not normalize:
         return pixels
-    pixels = np.maximum(pixels, 0.0)
-    top = pixels.max()
-    return pixels / top if top > 0 else pixels
+    return heatmaps.normalize(pixels, "occlusion map", warn=False).astype("float64")

@@ -6,22 +6,30 @@ matplotlib figure. Inputs are never modified.
 from __future__ import annotations
 
 import difflib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .cam import upsample
+from . import validate
+from .heatmaps import upsample
 from .images import to_uint8
+
+if TYPE_CHECKING:
+    from matplotlib.colors import Colormap
+    from matplotlib.figure import Figure
 
 
 def _heatmap_2d(heatmap) -> np.ndarray:
     heat = np.asarray(heatmap, dtype="float32")
+    if heat.ndim == 2:
+        return validate.heatmap_2d(heat)  # NaN/inf/empty refused where heatmaps enter
     if heat.ndim != 2:
         raise ValueError(f"A heatmap is a 2-D array (h, w); got shape {heat.shape}. "
                          "For a guided-backprop gradient (H, W, 3) use gradient_image.")
     return heat
 
 
-def colormap(name: str):
+def colormap(name: str) -> "Colormap":
     """A matplotlib colormap by name, with a close-name hint when it does not exist."""
     import matplotlib
 
@@ -47,7 +55,7 @@ def superimpose(image, heatmap, alpha: float = 0.4, cmap: str = "jet") -> np.nda
     the photo's brightness and gives the same picture.)"""
     if not 0 <= float(alpha) <= 1:
         raise ValueError(f"alpha is the heatmap's opacity, between 0 and 1; got {alpha}.")
-    photo = to_uint8(image).astype("float32")
+    photo = to_uint8(validate.pixels(image, "RGB image")).astype("float32")  # the pixel rule
     if photo.ndim != 3 or photo.shape[-1] != 3:
         raise ValueError(f"Expected an RGB image (H, W, 3) or (1, H, W, 3); got shape {np.shape(image)}.")
     colour = colorize(upsample(_heatmap_2d(heatmap), photo.shape[:2]), cmap).astype("float32")
@@ -71,7 +79,7 @@ def _draw_boxes(ax, boxes) -> None:
         ax.text(x0 + 2, y0 + 2, label, color="white", va="top", fontsize=9, weight="bold")
 
 
-def plot_heatmap(heatmap, title: str | None = None, ax=None):
+def plot_heatmap(heatmap, title: str | None = None, ax=None) -> "Figure":
     """The raw heatmap at its own resolution with ``matshow`` (one square per cell). Returns the figure."""
     import matplotlib.pyplot as plt
 
@@ -85,8 +93,9 @@ def plot_heatmap(heatmap, title: str | None = None, ax=None):
 
 
 def plot_superimposed(image, heatmap, alpha: float = 0.4, cmap: str = "jet", title: str | None = None,
-                      boxes=None, ax=None):
-    """Superimpose and show (optionally with labelled boxes (x0, y0, x1, y1)). Returns (array, figure)."""
+                      boxes=None, ax=None) -> "tuple[np.ndarray, Figure]":
+    """Superimpose and show (optionally with labelled boxes (x0, y0, x1, y1)).
+    Returns (the blended uint8 array, the figure)."""
     import matplotlib.pyplot as plt
 
     blended = superimpose(image, heatmap, alpha, cmap)
@@ -99,7 +108,8 @@ def plot_superimposed(image, heatmap, alpha: float = 0.4, cmap: str = "jet", tit
     return blended, ax.figure
 
 
-def plot_heatmap_grid(heatmaps, image=None, columns: int = 5, alpha: float = 0.4, cmap: str = "jet"):
+def plot_heatmap_grid(heatmaps: dict, image=None, columns: int = 5, alpha: float = 0.4,
+                      cmap: str = "jet") -> "Figure":
     """Title → heatmap, in a grid: superimposed on `image` when given, else raw. Returns the figure."""
     import matplotlib.pyplot as plt
 

@@ -18,3 +18,8 @@ def _data_dir() -> Path:
 
 
 DATA_DIR = _data_dir()
+
+
+def cache_folder(name: str) -> Path:
+    """`.cache/<name>` of the checkout: the one place the course keeps files it fetched."""
+    return REPO_ROOT / ".cache" / name

@@ -18,6 +18,10 @@ or the ``activation="relu"`` of a conv or dense layer, uses that backward rule.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
 
 RULES = ("guided", "deconvnet")
 
@@ -75,7 +79,7 @@ def _is_plain_relu_layer(layer) -> bool:
     return True
 
 
-def model_with_relu_rule(model, rule: str, refresh: bool = False):
+def model_with_relu_rule(model: "keras.Model", rule: str, refresh: bool = False) -> "keras.Model":
     """A clone of `model` whose ReLUs pass gradients back by `rule` ("guided" or "deconvnet").
 
     The forward pass (predictions, activations) is unchanged. Clones are cached per

@@ -14,29 +14,31 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .faithfulness import heatmap_at_image
+from .heatmaps import rank_similarity, to_2d
 from .layers import describe_names
-from .model_io import image_batch, keras_model, resolve_class
+from .model_io import ModelLike, image_batch, keras_model
+from .targets import class_target
 
 
-def randomizable_layers(model) -> list[str]:
+def randomizable_layers(model: ModelLike) -> list[str]:
     """Layers that hold weights, from the top (output) of the network down."""
     return [layer.name for layer in reversed(keras_model(model).layers) if layer.weights]
 
 
-def _cascade_steps(model, steps) -> list[list[str]]:
-    """Each step is a group of layer names randomised together (a fire module, say)."""
+def _layer_groups(model, layer_groups) -> list[list[str]]:
+    """Each group is a list of layer names randomised together (a fire module, say)."""
     valid = randomizable_layers(model)
-    steps = [[name] for name in valid] if steps is None else \
-        [[s] if isinstance(s, str) else list(s) for s in steps]
-    if not steps:
-        raise ValueError("steps is empty: give at least one layer (or group of layers) to randomise.")
-    for group in steps:
+    layer_groups = [layer_groups] if isinstance(layer_groups, str) else layer_groups  # not its letters
+    groups = [[name] for name in valid] if layer_groups is None else \
+        [[g] if isinstance(g, str) else list(g) for g in layer_groups]
+    if not groups:
+        raise ValueError("layer_groups is empty: give at least one layer (or group of layers) to randomise.")
+    for group in groups:
         for name in group:
             if name not in valid:
                 raise ValueError(f"Cannot randomise {name!r}: it is not a layer with weights of "
                                  f"{keras_model(model).name!r}. Valid names, top first: {describe_names(valid)}.")
-    return steps
+    return groups
 
 
 def randomize_layer(layer, seed: int) -> None:
@@ -57,7 +59,7 @@ def randomize_layer(layer, seed: int) -> None:
         var.assign(new.astype(old.dtype))
 
 
-def randomized_clone(model, layer_names, seed: int = 0):
+def randomized_clone(model: ModelLike, layer_names, seed: int = 0) -> ModelLike:
     """A copy of `model` (keras.Model or ImageNetModel) with the named layers re-initialised.
     The same seed gives a layer the same random weights at every step of the cascade."""
     import keras
@@ -75,33 +77,6 @@ def randomized_clone(model, layer_names, seed: int = 0):
     return wrapper
 
 
-def as_map(saliency) -> np.ndarray:
-    """A 2-D map from a method's output: colour gradients become the sum of |channels|."""
-    m = np.asarray(saliency, dtype="float64")
-    if m.ndim == 4 and m.shape[0] == 1:
-        m = m[0]
-    if m.ndim == 3:
-        m = np.abs(m).sum(axis=-1)
-    if m.ndim != 2:
-        raise ValueError(f"A saliency map must be 2-D (or H×W×C); got shape {np.shape(saliency)}.")
-    return m
-
-
-def rank_similarity(a, b) -> float:
-    """Spearman rank correlation of two maps (the smaller is resized to the larger).
-    A constant map carries no ranking, so its similarity to anything is 0 (not NaN)."""
-    from scipy.stats import spearmanr
-
-    a, b = as_map(a), as_map(b)
-    if a.shape != b.shape:
-        big, small = (a, b) if a.size >= b.size else (b, a)
-        small = heatmap_at_image(small.astype("float32"), big.shape)
-        a, b = big, small
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return 0.0
-    return float(spearmanr(a.ravel(), b.ravel()).statistic)
-
-
 def edge_map(image) -> np.ndarray:
     """Sobel edge strength of the image: a 'saliency map' that never looks at the model."""
     from skimage.filters import sobel
@@ -112,8 +87,8 @@ def edge_map(image) -> np.ndarray:
 
 @dataclass
 class Cascade:
-    """maps[method][0] is on the intact model; maps[method][i] after randomising steps[:i]."""
-    steps: list
+    """maps[method][0] is on the intact model; maps[method][i] after randomising layer_groups[:i]."""
+    layer_groups: list
     maps: dict = field(default_factory=dict)
     similarity: dict = field(default_factory=dict)
 
@@ -124,13 +99,13 @@ class Cascade:
             prefix = os.path.commonprefix(group)
             prefix = prefix[:prefix.rindex("_")] if "_" in prefix else ""  # whole name parts only
             return group[0] if len(group) == 1 else (prefix or "+".join(group))
-        return ["original"] + [label(g) for g in self.steps]
+        return ["original"] + [label(g) for g in self.layer_groups]
 
 
-def cascading_randomization(model, image, class_index, methods: dict, steps=None, seed: int = 0,
-                            progress: bool = True) -> Cascade:
-    """Randomise `steps` (layer names or groups of names, top first; default: every layer with
-    weights) cumulatively, each time on a fresh clone, and record each method's map and its
+def cascading_randomization(model: ModelLike, image, class_index, methods: dict, layer_groups=None,
+                            seed: int = 0, progress: bool = True) -> Cascade:
+    """Randomise `layer_groups` (layer names or groups of names, top first; default: every layer
+    with weights) cumulatively, each time on a fresh clone, and record each method's map and its
     rank similarity to the intact model's map.
 
     `methods` maps a label to fn(model, image, class_index) → 2-D map; `model` is the clone
@@ -138,18 +113,20 @@ def cascading_randomization(model, image, class_index, methods: dict, steps=None
     """
     from tqdm.auto import tqdm
 
+    if not isinstance(methods, dict):  # e.g. [fn]: each method needs a label for the plots
+        raise TypeError(f"methods maps a label to a function, e.g. {{'Grad-CAM': fn}}; got {type(methods).__name__}.")
     if not methods:
         raise ValueError("methods is empty: pass {'label': fn(model, image, class_index) → map}.")
     x = image_batch(image)
-    cls = resolve_class(model, class_index)
-    groups = _cascade_steps(model, steps)
+    cls = class_target(model, class_index).index
+    groups = _layer_groups(model, layer_groups)
     result = Cascade(groups, {name: [] for name in methods}, {name: [] for name in methods})
     variant = model
     for i in tqdm(range(len(groups) + 1), desc="cascading randomisation", disable=not progress):
         if i > 0:  # a fresh clone of the previous step's model, with one more group re-drawn
             variant = randomized_clone(variant, groups[i - 1], seed)
         for name, fn in methods.items():
-            m = as_map(fn(variant, x, cls))
+            m = to_2d(fn(variant, x, cls), f"{name} map")
             result.maps[name].append(m)
             result.similarity[name].append(rank_similarity(result.maps[name][0], m))
     return result

@@ -28,6 +28,17 @@
 # 3. one channel of the first layer, then every channel of every convolution and pooling layer;
 # 4. numbers for each claim the walkthrough makes: the first layer keeps almost all the
 #    information, deeper layers are more abstract, and activations get sparser with depth.
+#
+# **Learning objectives.** By the end of this chapter you can
+#
+# - build a Keras model that returns the activations of every layer of another model;
+# - read a layer's feature maps: shape, what a channel responds to, what a blank channel means;
+# - back the three classic claims (information kept, abstraction, sparsity) with numbers, and
+#   say how much of each number is what chance alone would give.
+#
+# Looking at a trained network's intermediate feature maps to understand it goes back to
+# Zeiler & Fergus (2014), *Visualizing and understanding convolutional networks*; the walkthrough
+# itself is F. Chollet's. Time: about 45 minutes, then 30 for the exercises.
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
@@ -50,9 +61,10 @@ keras.utils.set_random_seed(0)  # same numbers on every run
 # Five `Conv2D` layers (32 → 64 → 128 → 256 → 256 filters, 3×3, ReLU) with `MaxPooling2D`
 # between them, then `Flatten`, `Dropout(0.5)` and one sigmoid unit: the probability that the
 # image is a **dog** (class 1; class 0 is cat). The model takes raw 0–255 pixels: a `Rescaling`
-# layer inside divides by 255, and a data-augmentation block (random flips, rotations and zooms)
-# is active only during training. It was trained once from scratch and committed to `data/`
-# with its training record (`python -m course_utils train` retrains it in ~20 minutes).
+# layer inside divides by 255. Data augmentation (random flips, rotations and zooms) was applied
+# only while training, outside the saved model, so calling the model never alters an image. It
+# was trained once from scratch and committed to `data/` with its training record
+# (`python -m course_utils train` retrains it; the record below says how long that took).
 
 # %%
 model = load_small_convnet()
@@ -86,6 +98,25 @@ p_chelsea = predict_dog_probability(model, load_image(chelsea(), IMAGE_SIZE))[0]
 print(f"scikit-image's chelsea: P(dog) = {p_chelsea:.3f}  →  {CLASS_NAMES[int(p_chelsea > 0.5)]}")
 
 # %% [markdown]
+# ### The Keras 3 augmentation trap
+#
+# For training, the random augmentation goes *in front of* the model (`training_graph`). Call
+# that graph the plain way and it augments: Keras 3's random preprocessing layers default to
+# `training=True` when called, so the same cat gets a new flip, rotation and zoom, and a new
+# P(dog), on every call. With `training=False` (or `predict`, which runs in inference mode) they
+# are switched off: one image, one answer. That is why the saved model holds no augmentation.
+
+# %%
+from course_utils.small_convnet import training_graph
+
+trainer = training_graph(model)
+plain = [float(trainer(img_tensor)[0, 0]) for _ in range(2)]
+inference = [float(trainer(img_tensor, training=False)[0, 0]) for _ in range(2)]
+print("training graph, plain calls:       P(dog) =", ", ".join(f"{p:.3f}" for p in plain))
+print("training graph, training=False:    P(dog) =", ", ".join(f"{p:.3f}" for p in inference))
+print("the model itself (inference only): P(dog) =", f"{float(model(img_tensor)[0, 0]):.3f}")
+
+# %% [markdown]
 # A probability above 0.5 means *dog*. A model that is right on about four test images out of
 # five is wrong on the fifth, so read the verdict above as evidence, not truth; chapter 3's
 # Grad-CAM shows *where* in the photo such a verdict comes from.
@@ -111,12 +142,26 @@ print(first_layer_activation.shape)
 
 # %% [markdown]
 # 178×178 (a 3×3 convolution without padding loses one pixel on each side) with 32 channels.
-# Here is channel 5:
+# Here is channel 5, the one the book shows, beside the channel that fires on the largest share
+# of this cat. How much of each map is active (above zero) is printed: a channel that is almost
+# blank is not broken, its filter simply found little of its pattern in this photo.
 
 # %%
-plt.matshow(first_layer_activation[0, :, :, 5], cmap="viridis")
-plt.title("conv2d, channel 5")
+def active_share(channel_map):
+    return float(np.mean(channel_map > 0))
+
+first = first_layer_activation[0]
+busiest = int(np.argmax([active_share(first[:, :, c]) for c in range(first.shape[-1])]))
+fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+for ax, c in zip(axes, (5, busiest)):
+    ax.matshow(first[:, :, c], cmap="viridis")
+    ax.set_title(f"conv2d, channel {c}: {active_share(first[:, :, c]):.0%} active", fontsize=10)
+    ax.axis("off")
 plt.show()
+shares = [active_share(first[:, :, c]) for c in range(first.shape[-1])]
+print(f"channel 5: {shares[5]:.1%} of positions active, max {first[:, :, 5].max():.3g}")
+print(f"all 32 channels: median {np.median(shares):.1%} active; "
+      f"{np.mean(np.array(shares) < 0.05):.0%} of channels are active on under 5% of positions")
 
 # %% [markdown]
 # The course's `layer_activations` does the same in one call (for Sequential, Functional and
@@ -149,33 +194,59 @@ for name, activation in acts.items():
 # **2. "Deeper layers are more abstract."** Less and less like the picture, more and more about
 # the class. The second number is measured on 100 held-out test images (50 cats, 50 dogs): average
 # each channel over the image, then ask how well those per-channel averages separate cats from
-# dogs (leave-one-out nearest-centroid accuracy; 0.5 is chance).
+# dogs (leave-one-out nearest-centroid accuracy; 0.5 is chance, as the classes are balanced).
+#
+# How high can "best channel" get by luck? A small map has few positions, and the best of many
+# channels is the luckiest one. The **chance** column answers it: the same best correlation
+# after shuffling the positions of every map (20 shuffles, averaged), which keeps each
+# channel's values but destroys any likeness to the picture.
+#
+# The 100 test images come from the cats-vs-dogs subset (Microsoft's 786 MB archive). Without it
+# the column says so; set `FETCH_SUBSET = True` to fetch it here (a progress bar shows the
+# download), or run `python -m course_utils assets --prefetch --all` in a terminal.
 
 # %%
-similarity = {name: input_similarity(a, img_tensor) for name, a in acts.items()}
+FETCH_SUBSET = False  # True: download and build the cats-vs-dogs subset if it is missing
 
-if assets.is_available("cats_vs_dogs_small"):
+def chance_similarity(activation, image, shuffles=20, seed=0):
+    """Mean best-channel |correlation| with the picture once every map's positions are shuffled."""
+    rng = np.random.default_rng(seed)
+    _, h, w, n = activation.shape
+    flat = activation.reshape(h * w, n)
+    return float(np.mean([input_similarity(flat[rng.permutation(h * w)].reshape(1, h, w, n), image).max()
+                          for _ in range(shuffles)]))
+
+similarity = {name: input_similarity(a, img_tensor) for name, a in acts.items()}
+chance = {name: chance_similarity(a, img_tensor) for name, a in acts.items()}
+
+batch_acts = None
+if assets.is_available("cats_vs_dogs_small") or FETCH_SUBSET:
     from course_utils.small_convnet import load_split
-    test_images, test_labels = load_split(assets.asset_path("cats_vs_dogs_small", download=False), "test")
+    test_images, test_labels = load_split(assets.asset_path("cats_vs_dogs_small"), "test")
     pick = np.r_[0:50, 500:550]  # the first 50 cats and the first 50 dogs of the test split
     batch_acts = layer_activations(model, test_images[pick].astype("float32"))
-    separability = {n: centroid_accuracy(a.mean(axis=(1, 2)), test_labels[pick]) for n, a in batch_acts.items()}
+    separability = {n: f"{centroid_accuracy(a.mean(axis=(1, 2)), test_labels[pick]):.2f}"
+                    for n, a in batch_acts.items()}
 else:
-    print("cats_vs_dogs_small is not on this machine: skipping the cat-vs-dog separability column.")
-    separability = {n: float("nan") for n in acts}
+    print("The cats-vs-dogs subset is not on this machine, so the separability column is empty.")
+    print("To fill it: set FETCH_SUBSET = True above and re-run this cell (786 MB download),")
+    print("or run `python -m course_utils assets --prefetch --all` in a terminal.")
+    separability = {n: "(no subset)" for n in acts}
 
-print(f"{'layer':16s} {'looks like the picture':>24s} {'':>8s} {'separates cats/dogs':>20s}")
-print(f"{'':16s} {'best channel':>14s} {'median':>9s} {'':>8s} {'(chance 0.50)':>20s}")
+print(f"{'layer':16s} {'looks like the picture':>31s}   {'separates cats/dogs':>20s}")
+print(f"{'':16s} {'best channel':>13s} {'chance':>8s} {'median':>8s}   {'(chance 0.50)':>20s}")
 for name in acts:
     s = similarity[name]
-    print(f"{name:16s} {s.max():14.2f} {np.median(s):9.2f} {'':>8s} {separability[name]:20.2f}")
+    print(f"{name:16s} {s.max():13.2f} {chance[name]:8.2f} {np.median(s):8.2f}   {separability[name]:>20s}")
 
 # %% [markdown]
-# Read the table top to bottom: the first layer has channels that are almost a copy of the
-# picture (a best correlation close to 1), and that likeness fades with depth (the last maps are
-# only 7×7: with 49 positions, a best correlation around 0.5 among 256 channels is what chance
-# alone gives). Meanwhile the channels' averages say more and more about *cat or dog*. That is
-# what "more abstract" means: less about *this* image's pixels, more about its class.
+# Read the table top to bottom, comparing each best channel with its chance level. The first
+# layer has channels that are almost a copy of the picture, far above chance (shuffled maps of
+# 178×178 positions correlate with nothing). With depth the best channel's lead over chance
+# shrinks: the last maps are only 7×7, and with 49 positions and 256 channels luck alone already
+# gives a sizeable best correlation, so only the part above the chance column is likeness.
+# Meanwhile the channels' averages say more and more about *cat or dog*. That is what "more
+# abstract" means: less about *this* image's pixels, more about its class.
 #
 # **3. "Activations get sparser with depth."** Count the channels that are zero everywhere for this
 # cat (blank tiles above), and the fraction of all activation values that are exactly zero:
@@ -204,12 +275,38 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Early filters (edges, colours) fire somewhere in almost any photo; deep filters encode
-# patterns such as "cat ear" or "dog snout" that are simply absent from most images, so more
-# of them stay silent. The trend is not perfectly monotonic (the rank correlation says how
-# close it is), and it is measured on one image: try another in the exercises. A max-pooling
-# layer keeps every blank channel blank, but its share of zero values drops, because each output
-# keeps the largest of four neighbours.
+# Why would deep channels stay silent more often? One explanation: deep filters encode patterns
+# such as "cat ear" or "dog snout" that are simply absent from most images, while early filters
+# (edges, colours) should find *something* in almost any photo. Yet the table shows blank
+# first-layer channels on this cat. So check the explanation on many photos: for each conv
+# layer, the share of its channels that fire somewhere in at least 90 of the 100 test photos,
+# and the share that stay blank on all of them (a filter that never fires: dead, not selective).
+
+# %%
+if batch_acts is None:
+    print("Needs the cats-vs-dogs subset (see the separability cell above).")
+else:
+    print(f"{'conv layer':16s} {'blank on this cat':>18s} {'fire in ≥90% of photos':>23s} "
+          f"{'blank on all 100':>17s}")
+    for row in conv_rows:
+        fires = batch_acts[row["layer"]].max(axis=(1, 2)) > 0        # (photos, channels)
+        in_photos = fires.mean(axis=0)                                # per channel
+        print(f"{row['layer']:16s} {row['blank_channels']:18.2f} {np.mean(in_photos >= 0.9):23.2f} "
+              f"{np.mean(in_photos == 0):17.2f}")
+    blank_here = acts[conv_rows[0]["layer"]][0].max(axis=(0, 1)) == 0
+    fires_elsewhere = batch_acts[conv_rows[0]["layer"]].max(axis=(1, 2)).max(axis=0) > 0
+    print(f"{conv_rows[0]['layer']}: of its {blank_here.sum()} channels blank on this cat, "
+          f"{(blank_here & fires_elsewhere).sum()} fire on at least one of the 100 photos")
+
+# %% [markdown]
+# Read the columns against the claim. A channel blank on this cat but not on all 100 photos is
+# *selective* (its pattern is missing from this photo), not dead (a filter training left
+# unused). So "early filters fire in almost any photo" holds for most first-layer channels (the
+# "≥90%" column), not for all: the blank tiles of the first layer are the others. Deeper layers
+# have a smaller share of channels that fire in almost every photo, and more that never fire on
+# these 100. The trend with depth is not perfectly monotonic (the rank correlation above says
+# how close it is). A max-pooling layer keeps every blank channel blank, but its share of zero
+# values drops, because each output keeps the largest of four neighbours.
 #
 # ## Explore
 #
@@ -226,11 +323,18 @@ channel_map, caption = channel_view(acts, "conv2d_4", 0)
 print(caption)
 
 # %% [markdown]
-# ## What to take away
+# ## Summary
 #
-# - A convnet's layers can be read one by one: build a model from `model.inputs` to the layer outputs.
-# - The first layer is a bank of edge and colour detectors that keep almost everything visible in the photo.
-# - With depth, maps get smaller, less like the picture, more about the class, and sparser.
+# - A convnet's layers can be read one by one: build a model from `model.inputs` to the layer
+#   outputs (Keras 3: `model.input` fails on `Sequential`).
+# - The first layer is a bank of edge and colour detectors: its best channels are near-copies of
+#   the picture, well above what chance gives; some of its channels are blank, and the
+#   100-photo count says whether they are dead or selective.
+# - With depth, maps get smaller, less like the picture (down to chance), more about the class,
+#   and sparser.
 #
-# Next chapter: instead of asking what a filter does *on one image*, we ask which image a filter
-# likes best.
+# **Exercises:** [`exercises/01_exercises.ipynb`](exercises/01_exercises.ipynb) — activation
+# shapes, the strongest channel of `conv2d_2`, and max pooling by hand.
+#
+# **Next:** [chapter 2](02_filter_patterns.ipynb) turns the question around: instead of asking
+# what a filter does *on one image*, it asks which image a filter likes best.

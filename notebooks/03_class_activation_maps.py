@@ -13,6 +13,13 @@
 #     name: python3
 # ---
 
+# %% tags=["parameters"]
+# Parameters (papermill convention). MODEL: "auto" = Xception when its ImageNet weights can be
+# had (cache, mirror or download), else SqueezeNet; or "xception", "squeezenet", or
+# "xception-random" (Xception with random weights: only to test the code path).
+MODEL = "auto"
+RUN_TIMING = True    # time the one-pass gallery against one model per layer
+
 # %% [markdown]
 # # Chapter 3 — Where is the elephant? Class activation heatmaps
 #
@@ -28,14 +35,14 @@
 # 5. the family: CAM (exact for global-average-pooled networks), Grad-CAM++, guided Grad-CAM;
 # 6. Grad-CAM for every block of the network, from one forward and one backward pass.
 #
-# **Which network.** The walkthrough uses Xception. Its ImageNet weights (88 MB) are not part of
-# this offline course, so we pin **SqueezeNet v1.1**, whose weights ship with the course. Every
-# line below is the same for Xception; only the model name and the layer name change:
+# **You will learn to** compute Grad-CAM by hand and read it over a photo; measure a heatmap
+# (peak, mass in a box) instead of trusting your eyes; tell when Grad-CAM and CAM coincide and
+# why the walkthrough reads the *last conv block*; and compare the Grad-CAM family.
 #
-# ```python
-# model = load_imagenet_model("xception")   # 299x299 input
-# layer = "block14_sepconv2_act"            # Xception's last conv block: 10x10 heatmap
-# ```
+# **Which network.** The walkthrough uses Xception. With `MODEL = "auto"` this chapter uses it
+# whenever its ImageNet weights (88 MB) can be had — Keras's cache, the course mirror, or a
+# download — and otherwise **SqueezeNet v1.1**, whose weights ship with the course. Every cell
+# reads its layers from the model's row of `course_utils.models.CHAPTER_LAYERS`.
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
@@ -44,9 +51,9 @@ import matplotlib.pyplot as plt
 import keras
 import tensorflow as tf
 
-from course_utils import cam
+from course_utils import cam, heatmaps
 from course_utils.images import cat_and_dog_image, to_uint8, walkthrough_image
-from course_utils.models import imagenet_class_names, load_imagenet_model
+from course_utils.models import chapter_model, imagenet_class_names
 from course_utils.overlay import (gradient_image, plot_heatmap, plot_heatmap_grid,
                                   plot_superimposed)
 
@@ -55,16 +62,19 @@ keras.utils.set_random_seed(0)  # same numbers on every run
 # %% [markdown]
 # ## The model
 #
-# SqueezeNet reaches AlexNet's accuracy with 1.2 M parameters: "fire" modules (1×1 squeeze,
-# then 1×1 and 3×3 expand) and no dense layer at all. Its last conv layer, `conv10`, has one
-# 13×13 map **per ImageNet class**; global average pooling turns each map into that class's
-# logit, and a softmax turns the logits into probabilities. Keep that head in mind: it makes
-# CAM exact below.
+# Both networks end in **global average pooling**. Xception's last conv block,
+# `block14_sepconv2_act`, gives 2048 maps of 10×10; pooling makes them 2048 numbers and a dense
+# layer turns those into 1000 class logits. SqueezeNet (AlexNet's accuracy with 1.2 M
+# parameters: "fire" modules of 1×1 squeeze, then 1×1 and 3×3 expand) has no dense layer at
+# all: its 1×1 conv `conv10` makes one 13×13 map **per ImageNet class**, and pooling turns each
+# map into that class's logit. So SqueezeNet's *last conv block before the head* is
+# `fire9_concat`; `conv10` is the head. Keep both heads in mind: they decide where CAM is exact.
 
 # %%
-model = load_imagenet_model("squeezenet")   # pinned: Xception's weights are not shipped
-print(model.name, "| ImageNet weights:", model.weights == "imagenet", "| input size:", model.input_size)
-print("Grad-CAM layer of the walkthrough:", model.walkthrough_layers["cam"])
+model = chapter_model(MODEL)
+L = model.chapter_layers
+print("model:", model.name, "| ImageNet weights:", model.weights == "imagenet", "| input:", model.input_size)
+print("Grad-CAM walkthrough layer:", L.cam, "| CAM reads:", L.cam_head)
 print("last layers:", [layer.name for layer in model.model.layers[-4:]])
 
 # %% [markdown]
@@ -90,11 +100,14 @@ for rank, (index, name, p) in enumerate(top, 1):
 target = model.class_index("African_elephant") if is_elephant else top[0][0]
 print("explaining class", target, imagenet_class_names()[target])
 
+# %%
+elephants = [model.class_index(n) for n in ("African_elephant", "tusker", "Indian_elephant")]
+ranks = {imagenet_class_names()[i]: int((preds[0] > preds[0, i]).sum()) + 1 for i in elephants}
+print("rank of each elephant class:", ", ".join(f"{n} #{r}" for n, r in ranks.items()))
+print("→ " + ("the species is right: African elephant ranks first." if ranks["African_elephant"] == 1
+              else "African elephant is NOT the top class on this model."))
+
 # %% [markdown]
-# SqueezeNet is less sure than the walkthrough's Xception, but it gets the species right:
-# *African* elephant, ahead of the other two elephant classes, *tusker* and *Indian elephant*
-# (their probabilities are printed in the class-discrimination section below).
-#
 # ## Grad-CAM, line by line
 #
 # Grad-CAM (Selvaraju et al., 2017) asks: if the class score went up, how much would each
@@ -104,10 +117,10 @@ print("explaining class", target, imagenet_class_names()[target])
 # sum of the channels. A ReLU keeps the positive evidence only.
 #
 # The walkthrough's key lines, on our model: one model with two outputs (the conv layer and
-# the logits), one `GradientTape`.
+# the logits), one `GradientTape`, at the last conv block before the head.
 
 # %%
-layer_name = model.walkthrough_layers["cam"]          # "conv10_relu" (Xception: "block14_sepconv2_act")
+layer_name = L.cam                     # Xception: block14_sepconv2_act; SqueezeNet: fire9_concat
 net = model.model
 grad_model = keras.Model(net.inputs, [net.get_layer(layer_name).output,
                                       net.get_layer("predictions_softmax").input])  # the logits
@@ -116,11 +129,13 @@ x = tf.constant(model.preprocess(img))                # never modifies img
 with tf.GradientTape() as tape:
     conv_output, logits = grad_model(x, training=False)
     class_logit = logits[:, target]
-grads = tape.gradient(class_logit, conv_output)        # (1, 13, 13, 1000)
+grads = tape.gradient(class_logit, conv_output)        # (1, h, w, channels)
 
 pooled_grads = tf.reduce_mean(grads, axis=(0, 1, 2))   # one weight per channel
 heatmap = tf.nn.relu(conv_output[0] @ pooled_grads[..., None])[..., 0]
 heatmap = (heatmap / tf.reduce_max(heatmap)).numpy()
+print(f"{layer_name}: output {tuple(conv_output.shape)}, "
+      f"{int(np.count_nonzero(pooled_grads.numpy()))} channels with a non-zero weight")
 print("heatmap", heatmap.shape, f"min {heatmap.min():.3f} max {heatmap.max():.3f}")
 
 library = cam.grad_cam(model, img, target, layer_name)   # the same thing, from course_utils
@@ -128,6 +143,7 @@ print("course_utils.cam.grad_cam agrees:", np.allclose(heatmap, library, atol=1e
 
 # %%
 plot_heatmap(heatmap, f"Grad-CAM at {layer_name}, raw {heatmap.shape[0]}x{heatmap.shape[1]}")
+print(f"raw heatmap: {heatmap.shape[0]}x{heatmap.shape[1]} cells")
 plt.show()
 
 # %% [markdown]
@@ -137,7 +153,7 @@ plt.show()
 # walkthrough says the heatmap "lights up" the elephants, the calf in particular. Rather than
 # trusting our eyes we draw a box around each animal (by hand, in image pixels) and measure:
 #
-# * **mass in a box**: the share of the heatmap's total that falls inside it;
+# * **heat** (mass in a box): the share of the heatmap's total that falls inside it;
 # * **concentration**: that share divided by the box's share of the image area (1 = no better
 #   than uniform heat);
 # * **peak**: the hottest cell, in image pixels.
@@ -154,7 +170,7 @@ for x0, y0, x1, y1 in boxes.values():
     inside[y0:y1, x0:x1] = True
 
 def mass_in_animals(heat):
-    up = cam.upsample(heat, (H, W))
+    up = heatmaps.upsample(heat, (H, W))
     return float(up[inside].sum() / up.sum()) if up.sum() > 0 else 0.0
 
 blended, fig = plot_superimposed(img, heatmap, alpha=0.4, boxes=boxes,
@@ -165,50 +181,63 @@ print("superimposed image:", blended.shape, blended.dtype)
 
 # %%
 def box_report(heat, boxes, label=""):
-    row, col = cam.peak_location(heat, (H, W))
+    row, col = heatmaps.peak_location(heat, (H, W))
     hits = [k for k, (x0, y0, x1, y1) in boxes.items() if x0 <= col < x1 and y0 <= row < y1]
     print(f"{label}peak at pixel (row {row}, col {col}) → inside: {', '.join(hits) or 'no box'}")
     for k, box in boxes.items():
-        mass = cam.mass_in_box(heat, box, (H, W))
+        mass = heatmaps.mass_in_box(heat, box, (H, W))
         area = (box[2] - box[0]) * (box[3] - box[1]) / (H * W)
-        print(f"{label}  {k:7s} box {box}: {mass:.3f} of the heat on {area:.3f} of the image "
+        print(f"{label}  {k:6s} box {box}: heat {mass:.3f}, area {area:.3f} "
               f"→ concentration {mass / area:.2f}")
+
+def interpret(heat, boxes):
+    """Sentences about the boxes, each printed only when the numbers say so."""
+    row, col = heatmaps.peak_location(heat, (H, W))
+    hits = [k for k, (x0, y0, x1, y1) in boxes.items() if x0 <= col < x1 and y0 <= row < y1]
+    conc = {k: heatmaps.mass_in_box(heat, b, (H, W)) * H * W / ((b[2] - b[0]) * (b[3] - b[1]))
+            for k, b in boxes.items()}
+    print("→ the peak sits " + (f"in the {' and '.join(hits)} box" if hits else "outside both boxes") + ".")
+    for k, c in conc.items():
+        print(f"→ the {k} box gets {c:.1f}x the heat its area would get by chance"
+              + (" (more than twice)." if c > 2 else "."))
+    best = max(conc, key=conc.get)
+    print(f"→ the heat is most concentrated on the {best} (the walkthrough, on Xception: the calf).")
 
 if boxes:
     box_report(heatmap, boxes)
+    interpret(heatmap, boxes)
 else:
     print("Not the elephant photo: no boxes to measure.")
 
 # %% [markdown]
-# The peak sits on the calf, and the calf's box holds more than twice the heat its area would
-# get by chance (concentration > 2). The mother gets a larger share of the total mass, being
-# larger, but at a lower concentration: the network finds "African elephant" most clearly in the
-# calf's head and ear, as the walkthrough noted for Xception. (The boxes overlap a little where
-# the calf stands in front of the mother's legs.)
+# (The boxes overlap a little where the calf stands in front of the mother's legs.)
 #
 # ## Class discrimination
 #
 # A heatmap should depend on the class asked about. On the same photo we ask for *tusker* and
-# *Indian elephant* (classes that share the elephants' evidence), and for *water buffalo* and
-# *hartebeest*, SqueezeNet's 2nd and 3rd guesses, which have no animal of their own in the picture.
+# *Indian elephant* (classes that share the elephants' evidence), and for the model's two best
+# guesses that are not elephants, which have no animal of their own in the picture.
 
 # %%
-classes = ["African_elephant", "tusker", "Indian_elephant", "water_buffalo", "hartebeest"]
+elephant_names = ["African_elephant", "tusker", "Indian_elephant"]
+others = [n for _, n, _ in model.decode(preds, top=10)[0] if n not in elephant_names][:2]
+classes = elephant_names + others
 maps = {name: cam.grad_cam(model, img, name, layer_name) for name in classes}
 for name, heat in maps.items():
     p = preds[0, model.class_index(name)]
-    corr = cam.heatmap_correlation(heat, maps["African_elephant"])
-    masses = "  ".join(f"{k} {cam.mass_in_box(heat, b, (H, W)):.3f}" for k, b in boxes.items())
+    corr = heatmaps.correlation(heat, maps["African_elephant"])
+    masses = "  ".join(f"{k} {heatmaps.mass_in_box(heat, b, (H, W)):.3f}" for k, b in boxes.items())
     print(f"{name:17s} p={p:.3f}  correlation with African_elephant {corr:.3f}  {masses}")
+corrs = {n: heatmaps.correlation(maps[n], maps["African_elephant"]) for n in classes[1:]}
+print(f"→ lowest correlation with African_elephant: {min(corrs, key=corrs.get)} ({min(corrs.values()):.2f})")
+print("→ " + ("all maps look alike (every correlation > 0.8)." if min(corrs.values()) > 0.8
+              else "the maps differ (some correlation ≤ 0.8)."))
 plot_heatmap_grid(maps, img, columns=5)
 plt.show()
 
 # %% [markdown]
-# All five maps look alike (compare the correlations): on this photo SqueezeNet's 13×13 maps
-# mostly say "large dark animal in grass", and the three elephant classes, but also the buffalo
-# and the hartebeest it confuses them with, draw on the same regions. Hartebeest, the
-# least elephant-like of the five, differs most. Class discrimination shows up only when the
-# classes live in *different* places.
+# When classes share the same evidence (a large dark animal in grass), their maps draw on the
+# same regions: class discrimination shows up only when the classes live in *different* places.
 #
 # So a sharper test puts two different objects side by side: a cat (left) and a dog (right),
 # two photos from chapter 1's cats-vs-dogs set. We explain the best cat class and the best dog
@@ -226,18 +255,22 @@ if pets is not None:
     for index in (cat_class, dog_class):
         name = imagenet_class_names()[index]
         pet_maps[name] = heat = cam.grad_cam(model, pets, index, layer_name)
-        shares = "  ".join(f"{k} {cam.mass_in_box(heat, b, (H, W)):.3f}" for k, b in halves.items())
-        print(f"{name:15s} p={pet_preds[index]:.3f}  peak {cam.peak_location(heat, (H, W))}  {shares}")
+        shares = "  ".join(f"{k} {heatmaps.mass_in_box(heat, b, (H, W)):.3f}" for k, b in halves.items())
+        print(f"{name:15s} p={pet_preds[index]:.3f}  peak {heatmaps.peak_location(heat, (H, W))}  {shares}")
+    cat_map, dog_map = pet_maps.values()
+    cat_left = heatmaps.mass_in_box(cat_map, halves["left (cat)"], (H, W)) > 0.5
+    dog_right = heatmaps.mass_in_box(dog_map, halves["right (dog)"], (H, W)) > 0.5
+    print("→ " + ("each class puts most of its heat on its own animal: class-discriminative."
+                  if cat_left and dog_right else
+                  f"cat class mostly left: {cat_left}; dog class mostly right: {dog_right}."))
     plot_heatmap_grid(pet_maps, pets, columns=2)
     plt.show()
 
 # %% [markdown]
-# The cat class puts most of its heat on the left half, the dog class most of its heat on the
-# right half, and each peak sits on its own animal: the same image, two classes, two different
-# maps. Grad-CAM is *class-discriminative*, which plain saliency methods are not (see guided
-# backpropagation below).
+# Grad-CAM is meant to be *class-discriminative*, which plain saliency methods are not (see
+# guided backpropagation below); the line above says whether it was on this pair.
 #
-# ## CAM and Grad-CAM agree on SqueezeNet
+# ## Where CAM and Grad-CAM agree, and why the walkthrough layer is not the head
 #
 # CAM (Zhou et al., 2016), Grad-CAM's ancestor, needs a particular head: conv feature maps
 # $A_k$ → global average pooling → a dense layer with weights $w_{k,c}$. Then the class logit is
@@ -246,30 +279,34 @@ if pets is not None:
 # $w_{k,c}/(h\,w)$ at every position, so Grad-CAM's weights *are* the CAM weights up to a
 # constant: **CAM = Grad-CAM** after normalisation.
 #
-# SqueezeNet has that head with $w$ the identity: class $c$'s CAM is channel $c$ of `conv10_relu`.
-# So at `conv10_relu` (and at `conv10`, just before its ReLU) the two must agree exactly; further
-# down they may differ.
+# Xception has that head with a dense layer: CAM reads `block14_sepconv2_act`, the same layer
+# as the walkthrough's Grad-CAM. SqueezeNet has it with $w$ the identity: class $c$'s CAM is
+# channel $c$ of `conv10_relu`. There the gradient of class $c$'s logit touches channel $c$
+# **only**, so the channel weighting Grad-CAM is about is invisible: Grad-CAM, Grad-CAM++ and
+# CAM all return that one channel. That is why the walkthrough layer is the last conv block
+# *before* the head (`fire9_concat` on SqueezeNet). The cell counts, at each layer, the channels
+# whose pooled gradient is non-zero, and how close Grad-CAM there is to CAM.
 
 # %%
 class_map = cam.class_activation_map(model, img, target)
 print("CAM reads layer:", cam.gap_head(model)[0], class_map.shape)
-for name in ["conv10_relu", "conv10", "fire9_concat", "fire8_concat", "fire7_concat"]:
+acts, layer_grads, _ = cam.layer_gradients(model, img, target, list(L.cam_compare))
+for name, g in zip(L.cam_compare, layer_grads):
     grad_map = cam.grad_cam(model, img, target, name)
+    g = np.asarray(g)
+    weighted = int(np.count_nonzero(g.reshape(-1, g.shape[-1]).mean(axis=0)))  # pooled per channel
     same = grad_map.shape == class_map.shape and np.allclose(grad_map, class_map, atol=1e-5)
-    print(f"Grad-CAM at {name:13s} {str(grad_map.shape):9s} correlation with CAM "
-          f"{cam.heatmap_correlation(grad_map, class_map):.3f}   identical: {same}")
+    print(f"{name:20s} {str(grad_map.shape):9s} channels weighted {weighted:5d}  "
+          f"corr. with CAM {heatmaps.correlation(grad_map, class_map):.3f}  identical: {same}")
 
 # %% [markdown]
-# Exact at `conv10_relu` and `conv10`, and nearly so at `fire9_concat`: between `fire9` and the
-# logits there is only the 1×1 `conv10`, a per-pixel linear map, so Grad-CAM there is CAM minus
-# the conv bias. Lower down the fire modules mix neighbouring pixels and the maps drift apart.
+# Where only a per-pixel linear map (a 1×1 conv, a ReLU) separates a layer from the head,
+# Grad-CAM stays close to CAM; lower down, layers mix neighbouring pixels and the maps drift
+# apart (read the correlation column).
 #
 # ## Grad-CAM++ and guided Grad-CAM
 #
-# One layer below `conv10` the methods start to differ: at `conv10_relu` the gradient of class
-# $c$'s logit touches channel $c$ only, so Grad-CAM, Grad-CAM++ and CAM all return that one
-# channel. We compare the family at `fire9_concat`, the last fire module (512 channels, 13×13),
-# the analogue of Xception's `block14_sepconv2_act`.
+# We compare the family at the walkthrough layer, where many channels carry weight.
 #
 # * **Grad-CAM++** (Chattopadhay et al., 2018) weights each *position* of the gradient, not
 #   just its average, so that several instances of a class share the credit instead of the
@@ -280,13 +317,13 @@ for name in ["conv10_relu", "conv10", "fire9_concat", "fire8_concat", "fire7_con
 #   upsampled Grad-CAM: sharp details, only where the class is.
 
 # %%
-family_layer = "fire9_concat"
+family_layer = layer_name
 grad_map = cam.grad_cam(model, img, target, family_layer)
 plus_map = cam.grad_cam_plus_plus(model, img, target, family_layer)
-guided = cam.guided_backprop(model, img, target)                 # (227, 227, 3), signed
+guided = cam.guided_backprop(model, img, target)                 # (H, W, 3), signed
 guided_cam = cam.guided_grad_cam(model, img, target, family_layer)
 
-print(f"at {family_layer}: Grad-CAM++ vs Grad-CAM correlation {cam.heatmap_correlation(plus_map, grad_map):.3f}")
+print(f"at {family_layer}: Grad-CAM++ vs Grad-CAM correlation {heatmaps.correlation(plus_map, grad_map):.3f}")
 if boxes:
     box_report(grad_map, boxes, "Grad-CAM    ")
     box_report(plus_map, boxes, "Grad-CAM++  ")
@@ -306,12 +343,11 @@ for ax, g, title in [(axes[2], guided, "guided backprop"), (axes[3], guided_cam,
 plt.show()
 
 # %% [markdown]
-# Grad-CAM++ redistributes some of the credit between the two animals (compare the box
-# masses), while keeping the same overall picture. Guided backpropagation is sharp: it traces
-# the elephants' outlines, ears and tusks, and most of its magnitude is already on the animals,
-# because that is where the image has structure; but it would draw almost the same picture for
-# any class. Multiplied by Grad-CAM, even more of it lands inside the boxes and it becomes
-# class-specific.
+# Compare the box masses of Grad-CAM and Grad-CAM++: the position-wise weights can move
+# credit between the two animals. Guided backpropagation is sharp — it traces outlines, ears
+# and tusks, where the image has structure — but it would draw almost the same picture for any
+# class; multiplied by Grad-CAM it becomes class-specific (compare the two "inside the boxes"
+# shares above).
 #
 # ## Grad-CAM for every block, in one pass
 #
@@ -326,13 +362,13 @@ plt.show()
 # NBVAL_IGNORE_OUTPUT
 import time
 
+blocks = cam.conv_block_layers(model)
+
 def seconds(fn):
     fn()                                   # the first call builds the graph: not counted
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-blocks = cam.conv_block_layers(model)
 
 def one_model_per_layer():
     for name in blocks:                    # the walkthrough's recipe, once per layer
@@ -343,30 +379,35 @@ def one_model_per_layer():
             score = logits[:, target]
         tape.gradient(score, out)
 
-single = seconds(lambda: cam.grad_cam(model, img, target, layer_name))
-one_pass = seconds(lambda: cam.grad_cam_gallery(model, img, target))
-naive = seconds(one_model_per_layer)
-print(f"{len(blocks)} layers | one Grad-CAM {single:.2f} s | gallery in one pass {one_pass:.2f} s "
-      f"({one_pass / single:.1f}x one Grad-CAM) | one model per layer {naive:.2f} s ({naive / one_pass:.1f}x the gallery)")
+if RUN_TIMING:
+    single = seconds(lambda: cam.grad_cam(model, img, target, layer_name))
+    one_pass = seconds(lambda: cam.grad_cam_gallery(model, img, target))
+    naive = seconds(one_model_per_layer)
+    print(f"{len(blocks)} layers | one Grad-CAM {single:.2f} s | gallery in one pass {one_pass:.2f} s "
+          f"({one_pass / single:.1f}x one Grad-CAM)")
+    print(f"one model per layer {naive:.2f} s ({naive / one_pass:.1f}x the gallery)")
 
 # %%
 gallery = cam.grad_cam_gallery(model, img, target)      # every conv block, one pass
 for name, heat in gallery.items():
-    row, col = cam.peak_location(heat, (H, W))
-    masses = "  ".join(f"{k} {cam.mass_in_box(heat, b, (H, W)):.3f}" for k, b in boxes.items())
+    row, col = heatmaps.peak_location(heat, (H, W))
+    masses = "  ".join(f"{k} {heatmaps.mass_in_box(heat, b, (H, W)):.3f}" for k, b in boxes.items())
     both = f"either box {mass_in_animals(heat):.3f}" if boxes else ""
-    print(f"{name:13s} {heat.shape[0]:3d}x{heat.shape[1]:<3d} peak (row {row:3d}, col {col:3d})  {masses}  {both}")
+    print(f"{name:20s} {heat.shape[0]:3d}x{heat.shape[1]:<3d} peak ({row:3d}, {col:3d})  {masses}  {both}")
+if boxes:
+    chance = inside.mean()
+    late = [n for n, h in gallery.items() if mass_in_animals(h) > 2 / 3]
+    print(f"chance level (the boxes' share of the image): {chance:.3f}")
+    print("→ layers with more than two thirds of the heat inside the boxes: " + (", ".join(late) or "none"))
 plot_heatmap_grid(gallery, img, columns=5)
 plt.show()
 
 # %% [markdown]
-# Compare the "either box" column with the boxes' share of the image (0.321): `fire2` to
-# `fire5` stay close to that chance level, their peaks land anywhere (grass, sky, image border),
-# and their maps look like texture. `conv1` scores higher but for a low-level reason: its
-# channels respond to contrast, and the dark elephants against bright grass and sky are the
-# strongest edges in the photo (its heat traces their outlines). `fire6` and `fire7` heat the
-# grass around and below the elephants: context that goes with elephants. Only `fire8` to
-# `conv10` put about two thirds or more of the heat inside the boxes, with the peak on the calf: class evidence is assembled late, which is why Grad-CAM reads the last conv layers.
+# Compare the "either box" column with the chance level printed under it. Early layers respond
+# to contrast and texture, and a very early layer can score above chance for a low-level
+# reason: the dark elephants against bright grass and sky are the strongest edges in the photo.
+# Where the late layers are the ones listed above, class evidence is assembled late, which is
+# why Grad-CAM reads the last conv block.
 #
 # ## Explore
 #
@@ -385,11 +426,25 @@ cam_explorer(model, img)
 # The cell below collects this chapter's numbers in one place.
 
 # %%
+print(f"model: {model.name} | Grad-CAM layer {layer_name} | CAM layer {cam.gap_head(model)[0]}")
 if boxes:
-    row, col = cam.peak_location(heatmap, (H, W))
+    row, col = heatmaps.peak_location(heatmap, (H, W))
     print(f"top-3: " + ", ".join(f"{n} {p:.3f}" for _, n, p in top))
     print(f"Grad-CAM peak at pixel (row {row}, col {col}) of {H}x{W}")
     for k, b in boxes.items():
-        print(f"heat in the {k} box: {cam.mass_in_box(heatmap, b, (H, W)):.3f}")
-    print(f"CAM vs Grad-CAM at {layer_name}: correlation {cam.heatmap_correlation(class_map, heatmap):.3f}")
+        print(f"heat in the {k} box: {heatmaps.mass_in_box(heatmap, b, (H, W)):.3f}")
+    print(f"CAM vs Grad-CAM at {layer_name}: correlation {heatmaps.correlation(class_map, heatmap):.3f}")
     print(f"heat inside either box ({inside.mean():.3f} of the image): {mass_in_animals(heatmap):.3f}")
+
+# %% [markdown]
+# ## Summary and next steps
+#
+# * Grad-CAM weights each channel of the last conv block by the pooled gradient of the class
+#   logit: a coarse map of where the evidence for that class sits.
+# * Measure heatmaps — peak, mass in a box, concentration — instead of trusting the colours.
+# * CAM is exact at a global-average-pooled head; when the head is itself one map per class
+#   (SqueezeNet's `conv10`), Grad-CAM must read the block before it.
+# * Class evidence is assembled late; guided backpropagation is sharp but not class-specific.
+#
+# **Next:** practise in `notebooks/exercises/03_exercises.ipynb`, then go on to chapter 4,
+# `04_beyond_grad_cam.ipynb`: deconvnets, occlusion, and whether a heatmap can be trusted.

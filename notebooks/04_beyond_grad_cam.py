@@ -14,47 +14,52 @@
 # ---
 
 # %% [markdown]
-# # Chapter 4 — Beyond Grad-CAM: deconvnet projections, occlusion, and honest sanity checks
+# # Chapter 4 — What a unit detects: deconvnet projections and occlusion
 #
-# Chapter 3 drew beautiful heatmaps. This chapter asks the uncomfortable question: **is a
-# pretty heatmap an explanation of the model?** We meet three more ways of looking inside a
-# convnet and then put every method on trial:
+# Chapter 3 drew heatmaps from gradients. This chapter meets two older ways of looking inside a
+# convnet, both from Zeiler & Fergus (2014), *Visualizing and understanding convolutional
+# networks*, and checks them against each other:
 #
-# 1. **Deconvnet projections** (Zeiler & Fergus 2014): what in the image made a filter fire?
-# 2. **Occlusion sensitivity** (same paper): hide a patch, see the class score drop — no
-#    gradients at all, so a good referee for Grad-CAM.
-# 3. **Faithfulness**: delete (or reveal) pixels in heatmap order and watch the score; a map
-#    that points at the real evidence makes the score fall (rise) fast.
-# 4. **Sanity checks** (Adebayo et al. 2018): destroy the model layer by layer; a method whose
-#    map does not change was never explaining the model.
+# 1. **Deconvnet projections**: what in the image made a filter fire? Together with guided
+#    backpropagation (Springenberg et al. 2015, *Striving for simplicity*), both are gradients
+#    with a changed ReLU rule.
+# 2. **Occlusion sensitivity**: hide a patch, see the class score drop — no gradients at all, so
+#    a good referee for Grad-CAM (Selvaraju et al. 2017).
+#
+# **Learning objectives.** By the end of this chapter you can
+#
+# - say how the deconvnet, guided backpropagation and the plain gradient differ (one ReLU rule);
+# - project a filter's activation back to pixels and measure what one unit sees (its extent);
+# - explain where the deconvnet's checkerboard texture comes from, with a number;
+# - compute an occlusion map, choose its patch and stride by their cost, and compare it with
+#   Grad-CAM using numbers instead of impressions.
+#
+# Whether any of these maps can be *trusted* is chapter 5's question.
 #
 # **Model and budget.** As in chapter 3 we pin **SqueezeNet v1.1** (Xception's weights are not
-# shipped with this offline course). The whole chapter runs in a few minutes on two CPU cores
-# because of four choices, each stated where it is made: occlusion patches of 48 px with a
-# 16 px stride (169 forward passes per map), 16 deletion/insertion steps (17 passes per curve),
-# six photos, and a randomisation cascade of ten steps (one per SqueezeNet module).
+# shipped with this offline course). The chapter runs in a few minutes on two CPU cores because
+# of two choices, each stated where it is made: four filters per layer, and occlusion patches
+# of 48 px with a 16 px stride (169 forward passes per map). Time: about 40 minutes, then 25
+# for exercises 4.1 and 4.2.
 
 # %%
 # %matplotlib inline
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
 import time
-import warnings
 
 import numpy as np
 import matplotlib.pyplot as plt
 import keras
-from skimage import data
 
-from course_utils import assets, cam
+from course_utils import cam, heatmaps
 from course_utils.images import walkthrough_image
+from course_utils.walkthrough import animal_boxes, box_mask, boxes_at
 from course_utils.deconvnet import footprint, project_filters, projection_to_uint8, top_filters
-from course_utils.faithfulness import deletion_curve, deletion_insertion, insertion_curve, random_heatmap
 from course_utils.layers import feature_extractor
 from course_utils.models import load_imagenet_model
-from course_utils.occlusion import class_scores, occlusion_drops, occlusion_sensitivity
-from course_utils.overlay import plot_superimposed, superimpose
-from course_utils.sanity import cascading_randomization, edge_map
-from course_utils.widgets.compare import comparison_explorer
+from course_utils.occlusion import occlusion_drops, occlusion_sensitivity
+from course_utils.targets import class_scores
+from course_utils.overlay import plot_superimposed
 
 keras.utils.set_random_seed(0)      # same numbers on every run
 chapter_start = time.perf_counter()
@@ -76,17 +81,13 @@ print("explaining class", target)
 # say *where* things are with numbers instead of adjectives.
 
 # %%
-box_fractions = ({"calf": (0.17, 0.33, 0.55, 0.60), "mother": (0.45, 0.12, 1.00, 0.56)} if is_elephant
-                 else {"cat": (0.10, 0.05, 0.90, 0.95)})
-boxes = {k: (round(x0 * W), round(y0 * H), round(x1 * W), round(y1 * H)) for k, (x0, y0, x1, y1) in box_fractions.items()}
-on_animals = np.zeros((H, W), bool)
-for x0, y0, x1, y1 in boxes.values():
-    on_animals[y0:y1, x0:x1] = True
+boxes = animal_boxes(is_elephant, (H, W))
+on_animals = box_mask(boxes, (H, W))
 print("boxes (x0, y0, x1, y1):", boxes)
 print(f"the boxes cover {on_animals.mean():.2f} of the image")
 
 def where(row, col):
-    return ", ".join(k for k, (x0, y0, x1, y1) in boxes.items() if x0 <= col < x1 and y0 <= row < y1) or "no box"
+    return boxes_at(boxes, row, col)
 
 
 # %% [markdown]
@@ -216,9 +217,31 @@ print(f"correlation of the two projections' energy: {similar:.2f}")
 # %% [markdown]
 # Guided backpropagation's pictures are cleaner — 0.91 of their energy sits on the animals
 # against the deconvnet's 0.72 — because every ReLU on the way down vetoes what the forward pass
-# did not use. Remember that cleanliness; section 4 asks whether it comes from the model or from
-# the image.
-#
+# did not use. Remember that cleanliness; chapter 5's sanity checks ask whether it comes from the
+# model or from the image.
+
+# %% [markdown]
+# **The checkerboard.** Look closely at the deconvnet pictures: many show a fine grid of
+# brighter and darker pixels. It comes from the way back, not from the photo. SqueezeNet's
+# `conv1` (3×3, stride 2) and its max-pooling layers (3×3, stride 2) overlap unevenly: on the
+# way back each unit spreads its signal over a 3×3 patch every 2 pixels, so pixels on the
+# overlaps collect from two or four units and the others from one (Odena, Dumoulin & Olah 2016,
+# *Deconvolution and checkerboard artifacts*, Distill). Measured: the share of each projection's
+# energy on the four pixel parities (even/odd row × even/odd column). Without a grid each would
+# hold about 0.25.
+
+# %%
+def parity_shares(projection):
+    e = energy(projection)
+    return [e[r::2, c::2].sum() / e.sum() for r in (0, 1) for c in (0, 1)]
+
+print(f"{'':26s} energy on rows,cols =  even,even  even,odd  odd,even  odd,odd")
+for proj in list(projections.values()) + [guided]:
+    shares = np.mean([parity_shares(p) for p in proj.images], axis=0)
+    print(f"{proj.rule:9s} {proj.layer:16s} {'':22s}" + "".join(f"{s:10.2f}" for s in shares))
+
+
+# %% [markdown]
 # ## 2. Occlusion: hide a patch, watch the score
 #
 # Occlusion needs nothing but forward passes. Slide a grey square over the image; at each
@@ -245,14 +268,14 @@ grid = occlusion_drops(model, img, target, patch=PATCH, stride=STRIDE, progress=
 print(f"occlusion maps: {time.perf_counter() - start:.1f} s")
 
 # %%
-LAYER = "fire9_concat"    # the last fire module (see section 3 for why not conv10)
-grad = cam.upsample(cam.grad_cam(model, img, target, LAYER), (H, W))
+LAYER = "fire9_concat"    # the last fire module (chapter 5 says why not conv10)
+grad = heatmaps.upsample(cam.grad_cam(model, img, target, LAYER), (H, W))
 print("occlusion grid:", grid.drops.shape, f"largest logit drop {grid.drops.max():.2f}, "
       f"largest rise {-grid.drops.min():.2f}")
 for name, heat in [("Grad-CAM", grad), ("occlusion (logit)", occlusion), ("occlusion (probability)", occlusion_prob)]:
     row, col = np.unravel_index(np.argmax(heat), heat.shape)
     inside = [f"{k} {heat[y0:y1, x0:x1].sum() / heat.sum():.2f}" for k, (x0, y0, x1, y1) in boxes.items()]
-    agreement = "" if heat is grad else f"  correlation with Grad-CAM {cam.heatmap_correlation(heat, grad):.2f}"
+    agreement = "" if heat is grad else f"  correlation with Grad-CAM {heatmaps.correlation(heat, grad):.2f}"
     print(f"{name:24s} peak (row {row:3d}, col {col:3d}) → {where(row, col):6s}  mass in boxes: {', '.join(inside)}{agreement}")
 
 # %%
@@ -274,202 +297,22 @@ plt.show()
 # answers a different question — its peak lies outside both boxes, in the sky, and it correlates
 # with Grad-CAM at only 0.15.
 #
-# ## 3. Faithfulness: deletion and insertion
+# ## Summary
 #
-# Agreement between two methods is not proof. A more direct test (Petsiuk et al., RISE 2018):
+# * Deconvnet projections and guided backpropagation are gradients with a changed ReLU rule.
+#   They show *what a filter responds to*, and what one unit sees grows with depth, from a
+#   few pixels (edges, corners) to most of an animal (object parts).
+# * The deconvnet's checkerboard is an artefact of strided layers run backwards, not a pattern
+#   in the photo: the parity shares above say how strong it is.
+# * Occlusion needs no gradients and agrees with Grad-CAM on where the evidence is, at the cost
+#   of one forward pass per patch position; score logits, not probabilities.
 #
-# * **deletion** — replace pixels by a blurred copy of the photo, most important first (by the
-#   heatmap's ranking), and track the class probability. A faithful map makes it collapse fast:
-#   *small* area under the curve.
-# * **insertion** — start from the blurred photo and reveal pixels, most important first: a
-#   faithful map makes the probability climb fast: *large* area.
+# **Exercises:** [`exercises/04_exercises.ipynb`](exercises/04_exercises.ipynb), exercises 4.1
+# (occlude one patch) and 4.2 (an occlusion map).
 #
-# Areas are divided by the intact image's probability, so a confident and an unsure prediction
-# count the same (insertion can exceed 1 when a partial image scores higher than the whole).
-# We use 16 steps (6.25 % of the pixels each): 17 forward passes per curve. Replacing pixels by
-# *blur*, not black: scattered black pixels are a strong unnatural signal of their own.
-
-# %%
-STEPS = 16
-random_order = random_heatmap((H, W), seed=0)
-curves = {name: (deletion_curve(model, img, heat, target, steps=STEPS), insertion_curve(model, img, heat, target, steps=STEPS))
-          for name, heat in [("Grad-CAM", grad), ("occlusion", occlusion), ("random", random_order)]}
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-for name, (dele, ins) in curves.items():
-    axes[0].plot(dele.fractions, dele.scores, marker=".", label=f"{name} (area {dele.relative_auc:.2f})")
-    axes[1].plot(ins.fractions, ins.scores, marker=".", label=f"{name} (area {ins.relative_auc:.2f})")
-    print(f"{name:9s} deletion {dele.relative_auc:.2f}   insertion {ins.relative_auc:.2f}")
-for ax, title in zip(axes, ("deletion: lower is better", "insertion: higher is better")):
-    ax.set(title=title, xlabel="fraction of pixels removed / revealed", ylabel="P(class)")
-    ax.legend()
-plt.show()
-
-# %% [markdown]
-# Now the table: Grad-CAM, Grad-CAM++ and guided Grad-CAM (all at `fire9_concat`), occlusion
-# (logit, 48/16), a **random** pixel order, and **random blobs** (a random 13 × 13 grid upsampled:
-# a random map with the same blobby shape as a Grad-CAM map). Six photos: the elephants, the
-# book's cat (`cat.1700.jpg`, when the course assets have it) and four photos that ship with
-# scikit-image. Each photo is explained for its own top class.
-#
-# Why `fire9_concat` and not `conv10` (chapter 3's layer)? Behind `conv10` there is only global
-# average pooling, so the gradient is the same at every position of the map, and Grad-CAM++'s
-# per-position weights reduce exactly to Grad-CAM's: the two methods would print identical rows.
-
-# %%
-images = {"elephants" if is_elephant else "fallback": img}
-if assets.is_available("cat_1700"):
-    images["cat.1700"] = model.load(assets.asset_path("cat_1700", download=False))
-else:
-    print("cat.1700.jpg is not on this machine: the table uses the five other photos.")
-for name in ("chelsea", "coffee", "astronaut", "rocket"):
-    images[name] = model.load(getattr(data, name)())          # ship with scikit-image
-classes = {name: (target if name == "elephants" else int(np.argmax(model.predict(x)[0]))) for name, x in images.items()}
-for name, c in classes.items():
-    p = model.predict(images[name])[0, c]
-    print(f"{name:10s} → class {c:3d} {model.decode(np.eye(1000)[c][None], 1)[0][0][1]:18s} p = {p:.2f}")
-
-# %%
-METHODS = {
-    "Grad-CAM": lambda x, c: cam.grad_cam(model, x, c, LAYER),
-    "Grad-CAM++": lambda x, c: cam.grad_cam_plus_plus(model, x, c, LAYER),
-    "guided Grad-CAM": lambda x, c: cam.heatmap(model, x, c, LAYER, "guided Grad-CAM"),
-    "occlusion": lambda x, c: occlusion_sensitivity(model, x, c, patch=PATCH, stride=STRIDE, progress=False),
-    "random": lambda x, c: random_heatmap(x.shape[1:3], seed=0),
-    "random blobs": lambda x, c: random_heatmap(x.shape[1:3], seed=0, cells=13),
-}
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-from tqdm.auto import tqdm
-
-start = time.perf_counter()
-maps, scores = {}, {}
-for name in tqdm(images, desc="photos"):
-    x, c = images[name], classes[name]
-    maps[name] = {method: fn(x, c) for method, fn in METHODS.items()}
-    scores[name] = {method: deletion_insertion(model, x, heat, c, steps=STEPS) for method, heat in maps[name].items()}
-print(f"maps and curves for {len(images)} photos: {time.perf_counter() - start:.0f} s")
-
-
-# %%
-def print_table(metric):
-    print(f"{metric:16s}" + "".join(f"{name:>11s}" for name in images) + f"{'mean':>8s}")
-    for method in METHODS:
-        values = [scores[name][method][metric] for name in images]
-        print(f"{method:16s}" + "".join(f"{v:11.2f}" for v in values) + f"{np.mean(values):8.2f}")
-
-print_table("deletion")      # lower is better
-print()
-print_table("insertion")     # higher is better
-
-# %% [markdown]
-# Read the table slowly; it is the chapter's lesson in miniature.
-#
-# * **Insertion** ranks the methods the way the pictures suggest: occlusion (mean 0.80; it
-#   measures exactly this kind of evidence) and Grad-CAM (0.68) far ahead of the random order
-#   (0.15) and the random blobs (0.34).
-# * **Deletion** is dominated by *how* pixels are removed, not by *which*. Removing scattered
-#   single pixels (the random order, and guided Grad-CAM's sharp speckles) turns the photo into
-#   noise the network has never seen, and the probability collapses whatever was removed: guided
-#   Grad-CAM "wins" with 0.04 and the random order ties Grad-CAM at 0.15. Random blobs, which
-#   share Grad-CAM's blobby shape, do clearly worse (0.24); on the elephants, where the evidence
-#   is spread over two animals, the random order is the worst of all (0.47).
-# * So no single number certifies a heatmap: a metric has its own biases, and we should compare
-#   methods only with maps of similar shape, or with both curves.
-#
-# ## 4. Sanity checks: does the map depend on the model at all?
-#
-# Adebayo et al. proposed the cleanest test: **randomise the model's weights**, from the top
-# layer down, one block at a time, and recompute each map. If a map hardly changes after the
-# network that produced it has been destroyed, it was explaining the *image*, not the model.
-# The weights are re-drawn from each layer's own initialiser on a **clone**; the model above is
-# untouched. Similarity is the Spearman rank correlation with the intact model's map. As a
-# control we add an **edge detector**, a "saliency map" that never looks at the model. Ten steps:
-# `conv10`, then fire9 … fire2 (each whole module at once), then `conv1`. Occlusion uses a 24-px
-# stride here (81 passes per map) to keep the cascade quick.
-
-# %%
-steps = [["conv10"]] + [[f"fire{i}_squeeze1x1", f"fire{i}_expand1x1", f"fire{i}_expand3x3"] for i in range(9, 1, -1)] + [["conv1"]]
-SANITY_METHODS = {
-    "Grad-CAM": lambda m, x, c: cam.grad_cam(m, x, c, LAYER),
-    "guided backprop": lambda m, x, c: cam.guided_backprop(m, x, c),
-    "guided Grad-CAM": lambda m, x, c: cam.guided_grad_cam(m, x, c, LAYER),
-    "occlusion": lambda m, x, c: occlusion_sensitivity(m, x, c, patch=PATCH, stride=24, progress=False),
-    "edge detector": lambda m, x, c: edge_map(x),
-}
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-start = time.perf_counter()
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")    # an all-zero Grad-CAM of a destroyed model is expected, not a problem
-    cascade = cascading_randomization(model, img, target, SANITY_METHODS, steps=steps, seed=0)
-print(f"cascade: {time.perf_counter() - start:.0f} s")
-
-# %%
-print(f"{'randomised down to':16s}" + "".join(f"{label:>9s}" for label in cascade.labels))
-for method, values in cascade.similarity.items():
-    print(f"{method:16s}" + "".join(f"{v:9.2f}" for v in values))
-
-# %%
-shown = [0, 1, 2, 4, 6, 8, 10]
-fig, axes = plt.subplots(len(SANITY_METHODS), len(shown), figsize=(2.2 * len(shown), 2.3 * len(SANITY_METHODS)))
-for row, method in enumerate(SANITY_METHODS):
-    for col, step in enumerate(shown):
-        heat = cascade.maps[method][step]
-        scale = max(float(np.percentile(heat, 99)), 1e-12)     # sparse maps (guided) stay visible
-        axes[row, col].imshow(superimpose(img, np.clip(heat / scale, 0, 1), alpha=0.6))
-        axes[row, col].axis("off")
-        if row == 0:
-            axes[row, col].set_title(cascade.labels[step], fontsize=9)
-    axes[row, 0].text(-10, H / 2, method, rotation=90, va="center", ha="right", fontsize=10)
-fig.suptitle("cascading randomisation: each column destroys one more block (top of the network first)")
-fig.tight_layout()
-plt.show()
-
-fig, ax = plt.subplots(figsize=(9, 3.8))
-for method, values in cascade.similarity.items():
-    ax.plot(cascade.labels, values, marker="o", label=method)
-ax.axhline(0, color="grey", linewidth=0.8)
-ax.set(ylabel="rank correlation with the intact model's map", xlabel="randomised down to")
-ax.legend(fontsize=8)
-plt.xticks(rotation=45)
-plt.show()
-
-# %% [markdown]
-# The edge detector's similarity stays at exactly 1.00: it ignores the model, and the test
-# exposes it at once. Grad-CAM and occlusion lose most of their ranking the moment the classifier
-# `conv10` is re-drawn (0.40 and 0.41), stay at or below 0.5 from there on apart from one
-# occlusion step (0.83 at fire8), and end near zero: their maps depend on what the network has learned,
-# which is what an explanation must do. Guided backpropagation barely moves: 0.99 after `conv10`,
-# still above 0.9 with four fire modules destroyed, 0.72 with six. Its crisp pictures come
-# largely from the image and the architecture (the ReLU masks, the pooling switches), not from
-# what the model learned — Adebayo et al.'s central finding, measured here. Guided Grad-CAM
-# inherits part of that insensitivity from its guided-backprop factor (0.76 after `conv10`).
-#
-# ## 5. Compare for yourself
-#
-# Pick a photo and some methods: the maps over the photo, each with its deletion and insertion
-# areas from the table, best deletion first. (The maps were computed above, so the widget
-# answers instantly.)
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-comparison_explorer(images, maps, scores)
+# **Next:** [chapter 5](05_trusting_heatmaps.ipynb) puts every method on trial: can we trust a
+# heatmap?
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 print(f"chapter run time: {time.perf_counter() - chapter_start:.0f} s")
-
-# %% [markdown]
-# ## What to take away
-#
-# * Deconvnet projections and guided backpropagation are gradients with a changed ReLU rule.
-#   They show *what a filter responds to*, and their receptive fields grow with depth, from a
-#   few pixels (edges, corners) to most of an animal (object parts).
-# * Occlusion needs no gradients and agrees with Grad-CAM on where the evidence is, at the cost
-#   of one forward pass per patch position.
-# * Deletion and insertion turn "faithful" into a number, but each metric has its own bias:
-#   check a method against random baselines *of the same shape*.
-# * The sanity check is the one to remember: if destroying the model leaves the map unchanged,
-#   the map was never about the model.

@@ -5,8 +5,9 @@ import pytest
 keras = pytest.importorskip("keras")
 from keras import layers as L  # noqa: E402
 
-from course_utils import cam  # noqa: E402
-from course_utils.layers import LayerNameError  # noqa: E402
+from course_utils import cam, heatmaps, targets  # noqa: E402
+from course_utils import model_io  # noqa: E402
+from course_utils.layers import LayerNameError, feature_extractor  # noqa: E402
 from conftest import SHARED_MIRROR, needs_shared_mirror  # noqa: E402
 
 SIZE = 8
@@ -49,7 +50,7 @@ def test_heatmap_peak_sits_where_the_class_evidence_is(head, method):
     assert red.shape == (SIZE, SIZE) and red.min() >= 0 and red.max() == pytest.approx(1.0)
     assert red[:2, :2].min() == pytest.approx(1.0) and red.sum() == pytest.approx(4.0)  # top-left only
     assert blue[-3:, -3:].min() == pytest.approx(1.0) and blue.sum() == pytest.approx(9.0)  # bottom-right only
-    assert cam.peak_location(red) == (0, 0)
+    assert heatmaps.peak_location(red) == (0, 0)
 
 
 def random_gap_net(head: str, classes: int = 5, channels: int = 4, seed: int = 0):
@@ -71,7 +72,7 @@ def random_gap_net(head: str, classes: int = 5, channels: int = 4, seed: int = 0
 def test_cam_equals_grad_cam_on_the_logit_for_gap_heads(head):
     model, layer = random_gap_net(head)
     image = np.random.default_rng(1).normal(size=(6, 6, 3)).astype("float32")
-    activation = np.asarray(cam.feature_extractor(model, [layer])(image[None]))[0]
+    activation = np.asarray(feature_extractor(model, [layer])(image[None]))[0]
     for index in range(5):
         class_map = cam.class_activation_map(model, image, index)
         assert np.allclose(class_map, cam.grad_cam(model, image, index, layer), atol=1e-5)
@@ -86,7 +87,7 @@ def test_cam_equals_grad_cam_on_the_logit_for_gap_heads(head):
 def test_grad_cam_plus_plus_matches_the_closed_form_on_a_gap_head():
     model, layer = random_gap_net("dense_then_softmax", channels=3)
     image = np.random.default_rng(2).normal(size=(6, 6, 3)).astype("float32")
-    activation = np.asarray(cam.feature_extractor(model, [layer])(image[None]))[0]
+    activation = np.asarray(feature_extractor(model, [layer])(image[None]))[0]
     kernel = cam.gap_head(model)[1]
     for index in range(5):
         g = kernel[:, index] / 36.0  # d logit / d A_k(i, j): constant over the 6x6 map
@@ -130,7 +131,7 @@ def test_gallery_equals_separate_grad_cams_from_one_forward_pass(monkeypatch):
 
 def test_conv_block_layers_fall_back_to_every_conv_layer():
     model = two_colour_detector()
-    assert cam.conv_block_layers(model) == ["conv"] == cam.spatial_conv_layers(model)
+    assert cam.conv_block_layers(model) == ["conv"] == model_io.spatial_conv_layers(model)
 
 
 def test_guided_backprop_is_zero_where_the_input_is_negative_and_known_elsewhere():
@@ -156,9 +157,9 @@ def test_one_sigmoid_unit_scores_two_classes_like_chapter_1s_cat_dog_model():
     model.get_layer("conv").set_weights([np.array([[[[1, 0], [0, 0], [0, 1]]]], "float32"), np.zeros(2, "float32")])
     model.get_layer("p").set_weights([np.array([[1.0], [-1.0]], "float32"), np.zeros(1, "float32")])
     image = red_top_left_blue_bottom_right()  # z = mean(red) - mean(blue): red says 1, blue says 0
-    assert cam.n_classes(model) == 2
-    assert cam.peak_location(cam.grad_cam(model, image, 1, "conv")) == (0, 0)
-    assert cam.peak_location(cam.grad_cam(model, image, 0, "conv")) == (5, 5)
+    assert targets.n_classes(model) == 2
+    assert heatmaps.peak_location(cam.grad_cam(model, image, 1, "conv")) == (0, 0)
+    assert heatmaps.peak_location(cam.grad_cam(model, image, 0, "conv")) == (5, 5)
     assert np.allclose(cam.grad_cam(model, image, 0, "conv"), cam.class_activation_map(model, image, 0))
     with pytest.raises(ValueError, match="has 2 classes"):
         cam.grad_cam(model, image, 2, "conv")
@@ -168,7 +169,7 @@ def test_guided_grad_cam_keeps_detail_only_where_grad_cam_is_hot():
     model, image = two_colour_detector(), red_top_left_blue_bottom_right()
     image[4, 0, 0] = 0.01  # a faint red pixel far from the corner: tiny heat, tiny detail
     detail = cam.guided_grad_cam(model, image, 0, "conv")
-    heat = cam.upsample(cam.grad_cam(model, image, 0, "conv"), (SIZE, SIZE))
+    heat = heatmaps.upsample(cam.grad_cam(model, image, 0, "conv"), (SIZE, SIZE))
     assert detail.shape == (SIZE, SIZE, 3)
     assert np.all(detail[heat == 0] == 0)
     assert np.abs(detail[:2, :2]).max() > 0
@@ -180,7 +181,7 @@ def test_heatmap_dispatches_every_method_to_a_2d_map_in_0_1():
     for method in cam.METHODS:
         heat = cam.heatmap(model, image, 0, "conv", method)
         assert heat.shape == (SIZE, SIZE) and 0 <= heat.min() and heat.max() == pytest.approx(1.0)
-        assert cam.peak_location(heat) == (0, 0)
+        assert heatmaps.peak_location(heat) == (0, 0)
     with pytest.raises(ValueError, match="'Grad-CAM'"):
         cam.heatmap(model, image, 0, "conv", "gradcam")
 
@@ -278,20 +279,6 @@ def test_imagenet_model_takes_names_0_255_images_and_teaches_on_bad_ones(squeeze
 
 
 # ---------------------------------------------------------------- measuring and the photo
-
-def test_mass_in_box_peak_and_correlation_on_known_maps():
-    heat = np.zeros((4, 4), "float32")
-    heat[0, 3] = 1.0
-    assert cam.peak_location(heat) == (0, 3)
-    assert cam.peak_location(heat, (40, 40)) == (5, 35)
-    uniform = np.ones((4, 4), "float32")
-    assert cam.mass_in_box(uniform, (0, 0, 20, 40), (40, 40)) == pytest.approx(0.5)
-    assert cam.mass_in_box(heat, (20, 0, 40, 20), (40, 40)) > 0.9
-    assert cam.heatmap_correlation(heat, heat) == pytest.approx(1.0)
-    assert cam.heatmap_correlation(heat, 1 - heat) == pytest.approx(-1.0)
-    with pytest.raises(ValueError, match="0 <= x0 < x1 <= 40"):
-        cam.mass_in_box(heat, (30, 0, 10, 20), (40, 40))
-
 
 # ---------------------------------------------------------------- the widget's callback
 

@@ -4,9 +4,11 @@ import pytest
 
 from ch4_models import model  # noqa: F401  (the corner-model pytest fixture)
 from ch4_models import CORNER, corner_image, two_relu_model
-from course_utils.deconvnet import (conv_layers, footprint, high_frequency_share, project_filters,
+from course_utils.deconvnet import (footprint, project_filters,
                                     projection_to_uint8, top_filters)
+from course_utils.heatmaps import high_frequency_energy
 from course_utils.layers import LayerNameError
+from course_utils.model_io import spatial_conv_layers
 
 
 def test_top_filters_are_the_brightest_colour_channels(model):
@@ -69,8 +71,8 @@ def test_display_and_measures():
     assert shown[2, 3, 0] == 0 and shown[0, 0, 0] == 128
     assert footprint(p) == pytest.approx(1 / 64)
     stripes = np.tile([1.0, -1.0], (8, 4))  # the finest possible pattern
-    assert high_frequency_share(stripes) == pytest.approx(1.0)
-    assert high_frequency_share(np.outer(np.hanning(32), np.hanning(32))) < 0.05
+    assert high_frequency_energy(stripes[..., None])[0] == pytest.approx(1.0)
+    assert high_frequency_energy(np.outer(np.hanning(32), np.hanning(32))[..., None])[0] < 0.05
 
 
 def test_bad_layer_and_k_are_explained(model):
@@ -85,4 +87,4 @@ def test_bad_layer_and_k_are_explained(model):
         project_filters(model, img, "conv2", filters=[3])
     with pytest.raises(ValueError, match="rule must be"):
         project_filters(model, img, "conv", rule="plain")
-    assert conv_layers(model) == ["conv", "conv2"]
+    assert spatial_conv_layers(model) == ["conv", "conv2"]

@@ -6,16 +6,14 @@ test or of the master's markers may appear anywhere in a student notebook.
 """
 from __future__ import annotations
 
-import inspect
 import json
 
 import nbformat
 import pytest
 
-from course_utils.grading.build import (BLOCK, SOLUTION_DIR, STUDENT_DIR, build_notebook, master, solution_blocks,
+from course_utils.grading.build import (BLOCK, SOLUTION_DIR, STUDENT_DIR, build_notebook, master, role, solution_blocks,
                                         solution_notebook_name, sources, student_source)
 from course_utils.grading.exercises import CHAPTERS, EXERCISES, notebook_name, of_chapter
-from course_utils.grading.hidden import tests as hidden_tests
 
 CHAPTER_LIST = sorted(CHAPTERS)
 
@@ -47,23 +45,22 @@ def _meaningful_lines(text: str) -> list[str]:
 def test_no_solution_line_leaks_into_the_student_notebook(chapter):
     raw = nbformat.writes(student(chapter))
     text = json.dumps(raw)
-    module = master(chapter)
-    lines = [line for _, _, stub, _ in module.EXERCISES for block in solution_blocks(stub) for line in _meaningful_lines(block)]
+    cells = master(chapter).cells
+    lines = [line for c in cells if c.cell_type == "code" for block in solution_blocks(c.source + "\n")
+             for line in _meaningful_lines(block)]
     assert len(lines) >= 3 * 2  # the check below has something to look for
-    hints = " ".join(statement for _, statement, _, _ in module.EXERCISES)  # what a statement gives away on purpose
+    hints = " ".join(c.source for c in cells if "statement" in role(c))  # what a statement gives away on purpose
     leaked = [line for line in lines if (line in raw or line in text) and line not in hints]
     assert not leaked, leaked
+    explanations = [c.source for c in cells if "explanation" in role(c)]
+    assert len(explanations) >= 3 and not [e for e in explanations if e in raw or e in text]  # prose answers stay out
     assert "BEGIN SOLUTION" not in raw and "### STUB" not in raw
 
 
 @pytest.mark.parametrize("chapter", CHAPTER_LIST)
-def test_no_hidden_test_leaks_into_the_student_notebook(chapter):
+def test_student_notebook_does_not_point_at_the_hidden_folder(chapter):
     raw = nbformat.writes(student(chapter))
-    body = inspect.getsource(hidden_tests)
-    lines = [line for line in _meaningful_lines(body) if not line.startswith(("def ", "from ", "import ", '"""', "return"))]
-    assert len(lines) > 20
-    assert not [line for line in lines if line in raw]
-    assert "grading.hidden" not in raw and "hidden/" not in raw
+    assert "grading.hidden" not in raw and "hidden/" not in raw and "masters" not in raw
 
 
 def test_stripping_keeps_the_indentation_of_the_stub():
@@ -78,8 +75,9 @@ def test_every_exercise_has_statement_stub_and_check(chapter):
     roles = [(c.metadata.get("grading") or {}) for c in nb.cells]
     for exercise in of_chapter(chapter):
         assert {"statement": exercise.id} in roles and {"solution": exercise.id} in roles and {"check": exercise.id} in roles
-    assert len(of_chapter(chapter)) >= 3
-    assert [e.level for e in of_chapter(chapter)] == ["easy", "medium", "hard"]
+    graded = [e for e in of_chapter(chapter) if e.kind == "graded"]
+    assert [e.level for e in graded] == ["easy", "medium", "hard"] and [e.points for e in graded] == [1, 1, 2]
+    assert [e.kind for e in of_chapter(chapter)].count("text") >= 1  # one interpretation in words per chapter
 
 
 @pytest.mark.parametrize("chapter", CHAPTER_LIST)
@@ -89,11 +87,18 @@ def test_saved_outputs_say_not_done_for_students_and_passed_for_solutions(chapte
                 for c in nb.cells if (c.metadata.get("grading") or {}).get("check")}
 
     for exercise_id, text in check_outputs(student(chapter)).items():
-        assert text.startswith(f"⏳ {exercise_id}") and "not done yet" in text
+        assert text.startswith(f"NOT YET {exercise_id}") and "not done yet" in text
     for exercise_id, text in check_outputs(solved(chapter)).items():
-        assert text.startswith(f"✅ {exercise_id}"), text
+        assert text.startswith((f"PASS {exercise_id}", f"COLLECTED {exercise_id}")), text
     assert len(check_outputs(solved(chapter))) == len(of_chapter(chapter))
 
 
 def test_registry_and_masters_agree():
-    assert [e.id for e in EXERCISES] == [x[0] for c in CHAPTER_LIST for x in master(c).EXERCISES]
+    assert [e.id for e in EXERCISES] == [role(c)["statement"] for ch in CHAPTER_LIST for c in master(ch).cells
+                                         if "statement" in role(c)]
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_solutions_explain_every_graded_exercise(chapter):
+    explained = {role(c)["explanation"] for c in solved(chapter).cells if "explanation" in role(c)}
+    assert {e.id for e in of_chapter(chapter) if e.kind == "graded"} <= explained

@@ -4,9 +4,9 @@ import pytest
 
 from ch4_models import model  # noqa: F401  (the corner-model pytest fixture)
 from ch4_models import SIZE, corner_image, corner_mask
-from course_utils.faithfulness import (blurred, deletion_curve, deletion_insertion, heatmap_at_image,
-                                       insertion_curve, random_heatmap)
-from course_utils.occlusion import class_scores
+from course_utils.faithfulness import blurred, deletion_curve, deletion_insertion, insertion_curve, random_heatmap
+from course_utils.heatmaps import at_image_size
+from course_utils.targets import class_scores
 
 
 def test_curve_ends_are_the_intact_and_the_emptied_image(model):
@@ -42,7 +42,7 @@ def test_batching_and_low_resolution_maps_give_the_same_curve(model):
     a = deletion_curve(model, img, small, 1, steps=10, batch_size=3).scores
     b = deletion_curve(model, img, small, 1, steps=10, batch_size=64).scores
     np.testing.assert_allclose(a, b, atol=1e-6)
-    assert heatmap_at_image(small, (SIZE, SIZE)).shape == (SIZE, SIZE)
+    assert at_image_size(small, (SIZE, SIZE)).shape == (SIZE, SIZE)
 
 
 def test_relative_areas_are_areas_over_the_intact_score(model):
@@ -75,7 +75,7 @@ def test_bad_steps_are_explained(model):
         insertion_curve(model, corner_image(), corner_mask(), 1, steps=0)
 
 
-def test_comparison_widget_callback_ranks_methods_by_deletion():
+def test_comparison_widget_callback_keeps_the_learners_order_and_crowns_no_method():
     from course_utils.widgets.compare import comparison_view
 
     images = {"corner": corner_image()}
@@ -85,10 +85,11 @@ def test_comparison_widget_callback_ranks_methods_by_deletion():
                          "coarse": {"deletion": 0.3, "insertion": 0.7},
                          "random": {"deletion": 0.8, "insertion": 0.2}}}
     panels, caption = comparison_view(images, maps, scores, "corner", ["random", "coarse", "perfect"])
-    assert [title.split("\n")[0] for title, _ in panels] == ["perfect", "coarse", "random"]
-    assert panels[0][0].endswith("deletion 0.10 · insertion 0.90")
+    assert [title.split("\n")[0] for title, _ in panels] == ["random", "coarse", "perfect"]
+    assert panels[2][0].endswith("deletion 0.10 · insertion 0.90")
     assert all(heat.shape == (SIZE, SIZE) for _, heat in panels)  # coarse map upsampled
-    assert caption == "corner: most faithful by deletion (lower is better) is perfect, least random."
+    assert caption.startswith("corner: deletion area") and "most faithful" not in caption
+    assert all(len(line) < 100 for line in caption.splitlines())
     with pytest.raises(KeyError, match="choose one of: corner"):
         comparison_view(images, maps, scores, "cat", ["perfect"])
     with pytest.raises(KeyError, match="No map for 'occlusion'.*available: perfect, coarse, random"):

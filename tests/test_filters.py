@@ -4,6 +4,7 @@ import pytest
 
 from course_utils import filters as F
 from course_utils import regularizers as R
+from course_utils.heatmaps import high_frequency_energy
 from course_utils.layers import LayerNameError
 from course_utils.widgets.filters import filter_explorer, pattern_view
 
@@ -111,8 +112,10 @@ def test_default_crop_is_one_eighth():
 
 
 def test_conv_layer_names(colour_model, squeeze):
-    assert F.conv_layer_names(colour_model) == ["colour", "conv_b"]
-    names = F.conv_layer_names(squeeze)
+    from course_utils.model_io import spatial_conv_layers
+
+    assert spatial_conv_layers(colour_model) == ["colour", "conv_b"]
+    names = spatial_conv_layers(squeeze)
     assert names[0] == "conv1" and names[-1] == "conv10" and "fire2_concat" not in names
 
 
@@ -193,12 +196,12 @@ def test_high_frequency_energy_known_images():
     checker = (np.indices((32, 32)).sum(axis=0) % 2 * 255.0)[..., None].repeat(3, -1)
     noise = np.random.default_rng(0).uniform(0, 255, (128, 128, 3))
     smooth = _grating(period=32)
-    values = F.high_frequency_energy(np.stack([checker[:32, :32], noise[:32, :32], smooth[:32, :32]]))
+    values = high_frequency_energy(np.stack([checker[:32, :32], noise[:32, :32], smooth[:32, :32]]))
     assert values[0] == pytest.approx(1.0) and values[2] < 0.01
-    assert F.high_frequency_energy(noise)[0] == pytest.approx(1 - np.pi * 0.25 ** 2, abs=0.03)
-    assert F.high_frequency_energy(np.full((8, 8, 3), 7.0))[0] == 0.0
+    assert high_frequency_energy(noise)[0] == pytest.approx(1 - np.pi * 0.25 ** 2, abs=0.03)
+    assert high_frequency_energy(np.full((8, 8, 3), 7.0))[0] == 0.0
     with pytest.raises(ValueError):
-        F.high_frequency_energy(np.zeros((8, 8)))
+        high_frequency_energy(np.zeros((8, 8)))
 
 
 def test_spectral_concentration_known_images():
@@ -292,3 +295,17 @@ def test_filter_explorer_builds(colour_model):
     assert list(layer.options) == ["colour", "conv_b"] and index.max == 3
     layer.value = "conv_b"
     assert index.max == 1
+
+
+def test_chunks_end_on_blur_steps_and_cover_every_step():
+    # steps 10..19 with a blur every 4 steps: calls must end at 12 and 16 (blur points)
+    assert F._chunks(10, 10, 4) == [2, 4, 4]
+    assert F._chunks(0, 30, 0) == [F.STEPS_PER_CALL] * (30 // F.STEPS_PER_CALL)
+    assert sum(F._chunks(3, 25, 7)) == 25
+
+
+def test_chunked_ascent_equals_one_step_at_a_time(colour_model, monkeypatch):
+    many = F.optimize_patterns(colour_model, "colour", [2, 0], steps=5, regularizer="blur", progress=False)
+    monkeypatch.setattr(F, "STEPS_PER_CALL", 1)
+    single = F.optimize_patterns(colour_model, "colour", [2, 0], steps=5, regularizer="blur", progress=False)
+    np.testing.assert_allclose(many, single, rtol=1e-5, atol=1e-3)

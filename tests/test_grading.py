@@ -10,7 +10,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,9 @@ import pytest
 
 from course_utils.grading import channel
 from course_utils.grading.answers import AnswerFormatError, answer_bytes, load_answer
-from course_utils.grading.build import SOLUTION_DIR, STUDENT_DIR, solution_notebook_name
+import nbformat
+
+from course_utils.grading.build import build_notebook
 from course_utils.grading.checks import feedback
 from course_utils.grading.exercises import CHAPTERS, EXERCISES, notebook_name, of_chapter
 from course_utils.grading.harness import grade_folder, notebook_chapter
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent / "hostile_submissions"))
 import hostile  # noqa: E402
 
 MAX_POINTS = sum(e.points for e in EXERCISES)
-HOSTILE_BATCH_SECONDS = 240
+HOSTILE_BATCH_SECONDS = 420  # 17 sandboxed notebooks, 3 at a time, on a loaded 2-core machine
 
 
 def tree_digest(*folders: Path) -> str:
@@ -85,38 +86,29 @@ def test_channel_keeps_frames_sent_before_garbage():
     assert "corrupted" in reader.problem
 
 
-def test_check_feedback_names_the_wrong_heatmap_shape():
-    import keras
+def test_check_feedback_says_not_yet_fail_or_pass_in_words_without_the_answer():
+    from course_utils.grading.fixtures import probe
 
-    inputs = keras.Input((16, 16, 3))
-    x = keras.layers.Conv2D(4, 3, name="conv2d_3")(inputs)
-    y = keras.layers.Conv2D(4, 3, strides=2, name="conv2d_4")(x)
-    model = keras.Model(inputs, y)
-    text = feedback("ex3_3", {"conv2d_3": np.zeros((7, 7)), "conv2d_4": np.ones((6, 6))}, model=model)
-    assert "your heatmap has shape (7, 7); Grad-CAM at conv2d_3 is (14, 14)" in text
-    assert "conv2d_4" not in text.split("\n", 1)[1]  # the right one is not flagged
-    assert feedback("ex3_3", {"conv2d_3": None, "conv2d_4": None}, model=model).startswith("⏳")
-
-
-def test_check_feedback_explains_the_border_in_the_filter_loss():
-    probe = np.random.default_rng(0).standard_normal((1, 12, 12, 4)).astype("float32")
-    whole_map = [probe[..., k].mean() for k in range(4)]
-    assert "drop the 2-pixel border" in feedback("ex2_1", whole_map, probe=probe)
-    right = [probe[:, 2:-2, 2:-2, k].mean() for k in range(4)]
-    assert feedback("ex2_1", right, probe=probe).startswith("✅")
+    p = probe((1, 12, 12, 4), seed=3)
+    whole_map = [float(p[..., k].mean()) for k in range(4)]
+    text = feedback("ex2_1", whole_map)
+    assert text.startswith("FAIL ex2_1") and "2-pixel border" in text
+    assert not any(f"{v:.3f}" in text for v in p[:, 2:-2, 2:-2, :].mean(axis=(0, 1, 2)))  # no expected value
+    right = [float(p[:, 2:-2, 2:-2, k].mean()) for k in range(4)]
+    assert feedback("ex2_1", right).startswith("PASS ex2_1")
+    assert feedback("ex2_1", None).startswith("NOT YET ex2_1")
 
 
-def test_hidden_heatmap_test_is_tolerant_but_not_blind():
-    yy, xx = np.mgrid[0:18, 0:18]
-    reference = {"conv2d_3": np.exp(-((yy - 5) ** 2 + (xx - 9) ** 2) / 20.0),
-                 "conv2d_4": np.exp(-((yy[:7, :7] - 3) ** 2 + (xx[:7, :7] - 2) ** 2) / 4.0)}
-    noisy = {k: np.clip(v + 0.02 * np.random.default_rng(1).standard_normal(v.shape), 0, 1) for k, v in reference.items()}
-    assert grade("ex3_3", noisy, reference)[0] == 1.0
-    shifted = dict(reference, conv2d_3=np.roll(reference["conv2d_3"], 6, axis=0))
-    score, message = grade("ex3_3", shifted, reference)
-    assert score == 0.5 and "peaks at (11, 9)" in message
-    wrong_shape = dict(reference, conv2d_3=np.ones((7, 7)))
-    assert "has shape (7, 7)" in grade("ex3_3", wrong_shape, reference)[1]
+def test_hidden_grade_is_the_notebook_judge():
+    from course_utils.grading.fixtures import probe
+
+    p = probe((1, 12, 12, 4), seed=3)
+    right = np.array([p[:, 2:-2, 2:-2, k].mean() for k in range(4)])
+    assert grade("ex2_1", right) == (1.0, "correct")
+    half = right.copy()
+    half[:2] += 1
+    assert grade("ex2_1", half)[0] == 0.5
+    assert grade("ex2_1", {"not": "an array"})[0] == 0.0
 
 
 def test_chapter_comes_from_metadata_then_name(tmp_path):
@@ -136,11 +128,11 @@ def test_chapter_comes_from_metadata_then_name(tmp_path):
 @pytest.fixture(scope="session")
 def class_result(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
-    for student, source in (("alice", lambda c: SOLUTION_DIR / solution_notebook_name(c)),
-                            ("bob", lambda c: STUDENT_DIR / notebook_name(c))):
+    # Built from the masters now (the saved .ipynb may lag behind while exercises change).
+    for student, solved in (("alice", True), ("bob", False)):
         (folder / student).mkdir()
         for chapter in CHAPTERS:
-            shutil.copy(source(chapter), folder / student / notebook_name(chapter))
+            nbformat.write(build_notebook(chapter, solved=solved), folder / student / notebook_name(chapter))
     result = grade_folder(folder, workers=2)
     write_report(result, folder / "report")
     return result, folder / "report"
@@ -176,18 +168,19 @@ def test_report_has_one_csv_row_per_student_and_exercise(class_result):
 
 @pytest.fixture(scope="session")
 def hostile_result(tmp_path_factory):
-    if isolation_level() != "full":  # without namespaces an attack could really rewrite the repository
-        pytest.skip("hostile submissions are only run with full isolation (as root)")
+    if isolation_level() == "none":  # without namespaces an attack could really rewrite the repository
+        pytest.skip("hostile submissions are only run with isolation (root or user namespaces)")
     folder = tmp_path_factory.mktemp("hostile")
     expected = hostile.write_submissions(folder)
     (folder / "carol").mkdir()
-    shutil.copy(SOLUTION_DIR / solution_notebook_name(2), folder / "carol" / notebook_name(2))
+    nbformat.write(build_notebook(2, solved=True), folder / "carol" / notebook_name(2))
     # This feature's own files (other folders change under parallel work, which would make this flaky).
     guarded = [REPO / "course_utils" / "grading", REPO / "solutions", REPO / "notebooks" / "exercises",
                REPO / "tests" / "hostile_submissions"]
     before = tree_digest(*guarded)
     start = time.monotonic()
-    result = grade_folder(folder, Limits(wall_seconds=45, cell_seconds=10), workers=3)
+    # The wall limit leaves room for a loaded 2-core machine; the cell limit is what the attacks meet.
+    result = grade_folder(folder, Limits(wall_seconds=90, cell_seconds=10), workers=3)
     seconds = time.monotonic() - start
     summary_markdown(result)
     return result, expected, seconds, before == tree_digest(*guarded)
@@ -219,7 +212,7 @@ def test_hostile_neighbours_cost_the_honest_student_nothing(hostile_result):
 
 
 def test_hostile_submissions_leave_the_repository_and_no_processes_behind(hostile_result):
-    _, _, _, unchanged = hostile_result
+    result, _, _, unchanged = hostile_result
     assert unchanged, "a submission changed files in the repository"
     leftovers = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -227,6 +220,6 @@ def test_hostile_submissions_leave_the_repository_and_no_processes_behind(hostil
             uid = os.stat(f"/proc/{pid}").st_uid
         except FileNotFoundError:
             continue
-        if 62000 <= uid < 63000:
+        if uid in result.uids:  # only this grading's throwaway users (other graders may be running)
             leftovers.append(pid)
     assert not leftovers, f"sandbox processes still running: {leftovers}"

@@ -145,7 +145,8 @@ def test_asset_photo_falls_back_to_chelsea_with_one_line(isolated_cache, monkeyp
     image, line, found = asset_photo("elephant", (30, 40), "the walkthrough's elephant photo")
     _check_batch(image, 30, 40)
     assert not found
-    assert line == "The walkthrough's elephant photo is not on this machine: continuing on scikit-image's 'chelsea' cat."
+    assert line == ("The walkthrough's elephant photo is not on this machine (no mirror folder set "
+                    "($COURSE_ASSET_MIRROR)): continuing on scikit-image's 'chelsea' cat.")
     np.testing.assert_array_equal(image, load_image(chelsea(), (30, 40)))
     assert course_cat((8, 8))[1].startswith("The book's cat.1700.jpg is not on this machine")
 

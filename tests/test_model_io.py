@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from keras import layers as L
 
-from course_utils import model_io
+from course_utils import model_io, targets
 
 
 def sigmoid_model():
@@ -43,9 +43,9 @@ def test_imagenet_model_input_is_preprocessed_on_a_copy(squeezenet):
 
 def test_one_sigmoid_unit_is_two_classes_with_logits_minus_z_and_z():
     net = sigmoid_model()
-    assert model_io.n_outputs(net) == 1 and model_io.n_classes(net) == 2
-    assert model_io.resolve_class(net, np.int64(1)) == 1
-    head, to_logits = model_io.logit_head(net)
+    assert targets.n_outputs(net) == 1 and targets.n_classes(net) == 2
+    assert targets.resolve_class(net, np.int64(1)) == 1
+    head, to_logits = targets.logit_head(net)
     assert head != "p"  # the logits are recomputed from the dense layer's input
     z = np.asarray(to_logits(np.array([[0.5, 2.0]], "float32")))
     kernel, bias = (np.asarray(w) for w in net.get_layer("p").get_weights())
@@ -56,14 +56,14 @@ def test_one_sigmoid_unit_is_two_classes_with_logits_minus_z_and_z():
 def test_resolve_class_errors_say_what_to_pass(squeezenet):
     net = sigmoid_model()
     with pytest.raises(ValueError, match="has 2 classes, so indices run from 0 to 1"):
-        model_io.resolve_class(net, 2)
+        targets.resolve_class(net, 2)
     with pytest.raises(TypeError, match="need an ImageNetModel"):
-        model_io.resolve_class(net, "dog")
+        targets.resolve_class(net, "dog")
     with pytest.raises(TypeError, match="int index"):
-        model_io.resolve_class(net, 1.0)
-    assert model_io.resolve_class(squeezenet, "African elephant") == 386
+        targets.resolve_class(net, 1.0)
+    assert targets.resolve_class(squeezenet, "African elephant") == 386
     with pytest.raises(ValueError, match="has 1000 classes"):
-        model_io.resolve_class(squeezenet, 1000)
+        targets.resolve_class(squeezenet, 1000)
 
 
 def test_spatial_conv_layers_unwrap_imagenet_models(squeezenet):

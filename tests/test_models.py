@@ -134,8 +134,9 @@ def test_squeezenet_structure(squeeze):
     m = squeeze.model
     assert squeeze.input_size == (227, 227) and m.input_shape == (None, 227, 227, 3)
     assert m.layers[-1].name == "predictions_softmax" and m.layers[-2].output.shape == (None, 1000)
-    assert m.get_layer(squeeze.walkthrough_layers["cam"]).output.shape == (None, 13, 13, 1000)
-    assert squeeze.walkthrough_layers["cam_conv"] == "conv10"
+    assert m.get_layer("conv10_relu").output.shape == (None, 13, 13, 1000)
+    assert squeeze.walkthrough_layers["cam_head"] == "conv10_relu"
+    assert m.get_layer(squeeze.walkthrough_layers["cam"]).output.shape == (None, 13, 13, 512)
     for name in squeeze.walkthrough_layers.values():
         m.get_layer(name)
     assert all("/" not in layer.name for layer in m.layers)
@@ -221,3 +222,40 @@ def test_xception_bare_builds_with_walkthrough_layers(xception_bare):
     assert m.get_layer("block14_sepconv2_act").output.shape == (None, 10, 10, 2048)
     assert m.layers[-1].name == "predictions_softmax" and m.layers[-2].output.shape == (None, 1000)
     assert xception_bare.predict(np.zeros((1, 299, 299, 3))).sum() == pytest.approx(1.0, abs=1e-4)
+
+
+# --- the per-model layer table and the chapters' MODEL setting -------------------------------
+
+@pytest.mark.parametrize("name", models.MODEL_NAMES)
+def test_chapter_layers_exist_in_their_model(name, squeeze, xception_bare):
+    wrapped = {"squeezenet": squeeze, "xception": xception_bare}[name]
+    table = models.CHAPTER_LAYERS[name]
+    assert wrapped.chapter_layers is table
+    names = [table.filters, table.ladder, table.first_conv, table.cam, table.cam_head, *table.grid, *table.cam_compare]
+    for layer in names:
+        wrapped.model.get_layer(layer)  # raises on a typo
+    assert table.cam_compare[0] == table.cam_head
+
+
+def test_chapter_grad_cam_layer_is_the_last_block_before_the_head(squeeze, xception_bare):
+    from course_utils import cam
+
+    assert cam.gap_head(squeeze)[0] == squeeze.chapter_layers.cam_head == "conv10_relu"
+    assert squeeze.chapter_layers.cam == "fire9_concat"
+    assert cam.gap_head(xception_bare)[0] == xception_bare.chapter_layers.cam == "block14_sepconv2_act"
+
+
+def test_chapter_model_random_xception_is_explicit_and_loud(capsys, xception_bare):
+    wrapped = models.chapter_model("xception-random")
+    assert wrapped.name == "xception" and wrapped.weights is None
+    assert "RANDOM weights" in capsys.readouterr().out
+
+
+def test_chapter_model_rejects_unknown_setting_listing_valid_ones():
+    with pytest.raises(ValueError, match="'auto', 'xception', 'squeezenet', 'xception-random'"):
+        models.chapter_model("xception_random_weights")
+
+
+def test_chapter_model_squeezenet_says_why(capsys, squeeze):
+    assert models.chapter_model("squeezenet").model is squeeze.model
+    assert "squeezenet: asked for by name" in capsys.readouterr().out

@@ -4,7 +4,8 @@ import pytest
 
 from ch4_models import model  # noqa: F401  (the corner-model pytest fixture)
 from ch4_models import CORNER, SIZE, corner_image
-from course_utils.occlusion import class_scores, occlusion_drops, occlusion_sensitivity, patch_positions
+from course_utils.occlusion import occlusion_drops, occlusion_sensitivity, patch_positions
+from course_utils.targets import class_scores
 
 
 def test_peak_lies_in_the_evidence_corner(model):

@@ -6,8 +6,8 @@ import pytest
 from ch4_models import model  # noqa: F401  (the corner-model pytest fixture)
 from ch4_models import corner_image
 from course_utils.cam import grad_cam
-from course_utils.sanity import (cascading_randomization, edge_map, randomizable_layers, randomized_clone,
-                                 rank_similarity)
+from course_utils.heatmaps import rank_similarity
+from course_utils.sanity import cascading_randomization, edge_map, randomizable_layers, randomized_clone
 
 METHODS = {
     "Grad-CAM": lambda m, x, c: grad_cam(m, x, c, "conv"),
@@ -19,7 +19,7 @@ METHODS = {
 def test_grad_cam_similarity_drops_while_edges_stay(model):
     before = [np.array(w) for w in model.get_weights()]
     result = cascading_randomization(model, corner_image(), 1, METHODS, progress=False)
-    assert [g[0] for g in result.steps] == ["logits", "conv2", "conv"]
+    assert [g[0] for g in result.layer_groups] == ["logits", "conv2", "conv"]
     assert result.labels == ["original", "logits", "conv2", "conv"]
     grad_cam_sim, edges_sim = result.similarity["Grad-CAM"], result.similarity["edges"]
     assert grad_cam_sim[0] == pytest.approx(1.0) and len(grad_cam_sim) == 4
@@ -53,13 +53,13 @@ def test_imagenet_wrapper_is_cloned_not_modified():
     assert randomizable_layers(wrapped)[:2] == ["conv10", "fire9_expand3x3"]
     fire9 = [n for n in randomizable_layers(wrapped) if n.startswith("fire9_")]
     result = cascading_randomization(wrapped, np.zeros((1, 227, 227, 3)), 0, {"edges": lambda m, x, c: edge_map(x)},
-                                     steps=[fire9], progress=False)
+                                     layer_groups=[fire9], progress=False)
     assert result.labels == ["original", "fire9"]
 
 
 def test_grouped_steps_are_labelled_by_their_block(model):
     result = cascading_randomization(model, corner_image(), 1, {"edges": METHODS["edges"]},
-                                     steps=[["logits"], ["conv2", "conv"]], progress=False)
+                                     layer_groups=[["logits"], ["conv2", "conv"]], progress=False)
     assert result.labels == ["original", "logits", "conv2+conv"]
     assert len(result.maps["edges"]) == 3
 
@@ -74,6 +74,6 @@ def test_rank_similarity_known_values():
 
 def test_bad_steps_and_methods_are_explained(model):
     with pytest.raises(ValueError, match="'pool'.*Valid names, top first: logits, conv2, conv"):
-        cascading_randomization(model, corner_image(), 1, METHODS, steps=["pool"], progress=False)
+        cascading_randomization(model, corner_image(), 1, METHODS, layer_groups=["pool"], progress=False)
     with pytest.raises(ValueError, match="methods is empty"):
         cascading_randomization(model, corner_image(), 1, {}, progress=False)

@@ -1,4 +1,9 @@
-"""`python -m course_utils.grading SUBMISSIONS_DIR --out REPORT_DIR`: grade a whole class."""
+"""`python -m course_utils.grading SUBMISSIONS_DIR [--out REPORT_DIR]`: grade a whole class.
+
+Every notebook runs in its own sandbox (namespaces as root, unprivileged user namespaces
+otherwise). The report (grades.csv, summary.md) goes to ~/course-grading-reports unless --out
+(or $COURSE_GRADING_REPORTS) names another folder outside the checkout and the submissions.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,34 +11,51 @@ import sys
 from pathlib import Path
 
 from .harness import GradingError, grade_folder
-from .report import totals, write_report
-from .sandbox import Limits, isolation_level
+from .report import DEFAULT_REPORT_DIR, check_report_dir, for_terminal, totals, write_report
+from .sandbox import NO_ISOLATION_WARNING, Limits, isolation_level
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_utils.grading", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m course_utils.grading", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", type=Path, help="folder of <student>/NN_exercises.ipynb or <student>.ipynb")
-    parser.add_argument("--out", type=Path, default=Path("grading_reports"), help="where grades.csv and summary.md go")
+    parser.add_argument("--out", type=Path, default=DEFAULT_REPORT_DIR,
+                        help=f"where grades.csv and summary.md go (default {DEFAULT_REPORT_DIR})")
     parser.add_argument("--timeout", type=float, default=Limits.wall_seconds, help="seconds per notebook (wall clock)")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds, help="seconds per cell")
     parser.add_argument("--workers", type=int, default=2, help="notebooks graded at the same time")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="grade even where no sandbox is possible (submissions run as you: trusted work only)")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder of submissions.")
-    if isolation_level() != "full":
-        print("warning: not running as root, so submissions cannot be moved into their own namespaces "
-              "and user: they run with resource limits only and could read the hidden tests.", file=sys.stderr)
+    try:
+        out_dir = check_report_dir(args.out, args.submissions)
+    except ValueError as exc:
+        parser.error(str(exc))
+    level = isolation_level()
+    if level == "none":
+        if not args.no_isolation:
+            print("cannot isolate submissions here: not root, and unprivileged user namespaces do not work\n"
+                  "(`unshare --user --map-root-user true` fails; enable kernel.unprivileged_userns_clone or\n"
+                  "grade as root). Refusing to run untrusted notebooks. To grade trusted notebooks anyway,\n"
+                  "pass --no-isolation.", file=sys.stderr)
+            return 2
+        print(NO_ISOLATION_WARNING, file=sys.stderr)
+    print(f"isolation: {level}", file=sys.stderr)
     try:
         result = grade_folder(args.submissions, Limits(wall_seconds=args.timeout, cell_seconds=args.cell_timeout),
-                              workers=args.workers)
+                              workers=args.workers, level=level)
     except GradingError as exc:
         print(f"grading failed: {exc}", file=sys.stderr)
         return 2
-    csv_path, summary = write_report(result, args.out)
+    csv_path, summary = write_report(result, out_dir)
+    for problem in result.problems:
+        print(f"grader problem: {for_terminal(problem)}", file=sys.stderr)
     for student, (points, maximum) in sorted(totals(result.rows).items()):
-        print(f"{student}: {points:g} / {maximum}")
+        print(f"{for_terminal(student)}: {points:g} / {maximum}")
     print(f"{csv_path} and {summary} written in {result.seconds:.0f} s.")
-    return 0
+    return 1 if result.problems and any("reference" in p for p in result.problems) else 0
 
 
 if __name__ == "__main__":

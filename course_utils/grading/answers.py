@@ -6,10 +6,13 @@ runs in the grader and trusts nothing: size cap, no pickle, no object arrays.
 from __future__ import annotations
 
 import io
+import zipfile
 
 import numpy as np
 
-MAX_ANSWER_BYTES = 32 * 1024 * 1024
+MAX_ANSWER_BYTES = 32 * 1024 * 1024   # sent, and again after decompression
+MAX_ENTRIES = 64
+MAX_TEXT_CHARS = 4000                 # a free-text answer (shown to the teacher, escaped in reports)
 
 
 class AnswerFormatError(ValueError):
@@ -63,6 +66,13 @@ def load_answer(data: bytes):
     """Read what `answer_bytes` made; dicts come back as dicts of arrays. Anything else → AnswerFormatError."""
     if len(data) > MAX_ANSWER_BYTES:
         raise AnswerFormatError(f"the answer is {len(data) / 1e6:.0f} MB; the limit is {MAX_ANSWER_BYTES / 1e6:.0f} MB.")
+    try:  # the sizes a zip declares bound what reading it can produce, so check them first
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except Exception:  # noqa: BLE001 - not a zip at all: np.load below says what it is
+        infos = []
+    if len(infos) > MAX_ENTRIES or sum(info.file_size for info in infos) > MAX_ANSWER_BYTES:
+        raise AnswerFormatError(f"the answer expands beyond {MAX_ANSWER_BYTES / 1e6:.0f} MB or "
+                                f"{MAX_ENTRIES} entries.")
     try:
         loaded = np.load(io.BytesIO(data), allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -73,6 +83,9 @@ def load_answer(data: bytes):
         raise
     except Exception as exc:  # numpy raises many kinds on crafted input
         raise AnswerFormatError(f"the answer is unreadable ({type(exc).__name__}: {str(exc)[:120]}).") from None
+    for array in entries.values():
+        if array.dtype.kind in "US" and sum(len(str(x)) for x in np.ravel(array)) > MAX_TEXT_CHARS:
+            raise AnswerFormatError(f"a text answer is longer than {MAX_TEXT_CHARS} characters.")
     if set(entries) == {"value"}:
         return entries["value"]
     if all(name.startswith("k:") for name in entries):

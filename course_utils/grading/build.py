@@ -2,6 +2,9 @@
 
     python -m course_utils.grading.build --execute   # writes notebooks/exercises/ and solutions/, runs them
 
+Each master (hidden/masters/chN.py) is a jupytext percent notebook. Cell metadata `grading`
+marks an exercise's statement, solution and check cells, and its `explanation` (prose answers,
+solutions only). Each output is a percent `.py` paired with its `.ipynb`.
 A master code cell marks its solution like this; the student gets the STUB part, the solved
 notebook the SOLUTION part, and the markers disappear from both:
 
@@ -13,7 +16,6 @@ notebook the SOLUTION part, and the markers disappear from both:
 """
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 
@@ -40,42 +42,61 @@ def solution_blocks(source: str) -> list[str]:
     return [m.group(2) for m in BLOCK.finditer(source)]
 
 
+MASTER_DIR = Path(__file__).resolve().parent / "hidden" / "masters"
+
+
+def master_path(chapter: int) -> Path:
+    return MASTER_DIR / f"ch{chapter}.py"
+
+
 def master(chapter: int):
-    return importlib.import_module(f"course_utils.grading.hidden.masters.ch{chapter}")
+    """The chapter's master notebook (jupytext percent source, solutions and explanations inside)."""
+    import jupytext
+
+    return jupytext.read(master_path(chapter), fmt="py:percent")
+
+
+def role(cell) -> dict:
+    return cell.metadata.get("grading") or {}
 
 
 def solution_notebook_name(chapter: int) -> str:
     return f"{chapter:02d}_exercises_solutions.ipynb"
 
 
-def _validate(chapter: int, module) -> None:
-    ids = [e[0] for e in module.EXERCISES]
-    assert ids == [e.id for e in of_chapter(chapter)], f"chapter {chapter}: masters {ids} vs registry"
-    for exercise_id, _, stub, check_src in module.EXERCISES:
-        expected = f'check("{exercise_id}", {by_id(exercise_id).answer}'
-        assert check_src.startswith(expected), f"{exercise_id}: check cell must start with {expected}"
-        assert BLOCK.search(stub), f"{exercise_id}: stub cell has no solution block"
+def _validate(chapter: int, nb) -> None:
+    ids = [role(c)["statement"] for c in nb.cells if "statement" in role(c)]
+    assert ids == [e.id for e in of_chapter(chapter)], f"chapter {chapter}: master {ids} vs registry"
+    for cell in nb.cells:
+        if "check" in role(cell):
+            expected = f'check("{role(cell)["check"]}", {by_id(role(cell)["check"]).answer}'
+            assert cell.source.startswith(expected), f"{role(cell)['check']}: check cell must start with {expected}"
+        if "solution" in role(cell):
+            assert BLOCK.search(cell.source + "\n"), f"{role(cell)['solution']}: solution cell has no solution block"
 
 
 def build_notebook(chapter: int, solved: bool) -> nbformat.NotebookNode:
-    module = master(chapter)
-    _validate(chapter, module)
+    """The student (solved=False) or solved notebook of a chapter, made from its master."""
+    nb = master(chapter)
+    _validate(chapter, nb)
     strip = solution_source if solved else student_source
-    v4 = nbformat.v4
-    cells = [v4.new_markdown_cell(module.INTRO), v4.new_code_cell(module.SETUP)]
-    for exercise_id, statement, stub, check_src in module.EXERCISES:
-        cells.append(v4.new_markdown_cell(statement, metadata={"grading": {"statement": exercise_id}}))
-        cells.append(v4.new_code_cell(strip(stub), metadata={"grading": {"solution": exercise_id}}))
-        cells.append(v4.new_code_cell(check_src, metadata={"grading": {"check": exercise_id}}))
-    nb = v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["exercises"] = {"chapter": chapter, "title": CHAPTERS[chapter], "solved": solved}
+    cells = []
+    for cell in nb.cells:
+        if "explanation" in role(cell) and not solved:
+            continue  # the prose answers go to the solutions only
+        cell = nbformat.from_dict(dict(cell))
+        if cell.cell_type == "code":
+            cell.source = strip(cell.source + "\n")
+        cells.append(cell)
+    nb.cells = cells
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                   "exercises": {"chapter": chapter, "title": CHAPTERS[chapter], "solved": solved}}
     return nb
 
 
 def sources(nb) -> list[tuple[str, str]]:
     """(cell type, source) of every cell: what the sync test compares."""
-    return [(cell.cell_type, cell.source) for cell in nb.cells]
+    return [(cell.cell_type, cell.source.strip("\n")) for cell in nb.cells]
 
 
 def execute(path: Path, timeout: int = 600) -> None:
@@ -87,13 +108,28 @@ def execute(path: Path, timeout: int = 600) -> None:
     nbformat.write(nb, path)
 
 
+def write_pair(nb, path: Path) -> Path:
+    """Write the percent `.py` and, from it, the `.ipynb` beside it (so the pair test sees them agree)."""
+    import jupytext
+
+    from ..notebooks import read_source
+
+    exercises = nb.metadata["exercises"]
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    jupytext.write(nb, path.with_suffix(".py"), fmt="py:percent")
+    paired = read_source(path.with_suffix(".py"))
+    paired.metadata["exercises"] = exercises
+    nbformat.write(paired, path)
+    return path
+
+
 def write_all() -> list[Path]:
     STUDENT_DIR.mkdir(parents=True, exist_ok=True)
     written = []
     for chapter in CHAPTERS:
         for solved, path in ((False, STUDENT_DIR / notebook_name(chapter)),
                              (True, SOLUTION_DIR / solution_notebook_name(chapter))):
-            nbformat.write(build_notebook(chapter, solved), path)
+            write_pair(build_notebook(chapter, solved), path)
             written.append(path)
     return written
 

@@ -1,69 +1,365 @@
-"""Tolerant comparisons shared by the in-notebook checks and the hidden tests.
+"""The ONE judge of every exercise, used by the in-notebook check AND the hidden grading.
 
-Each returns (ok, message): the message says what was found and what was expected, so the
-learner knows what to fix. Never pixel-exact: shapes, ranges, peaks and correlations.
+`judge(exercise_id, answer)` recomputes what a right answer is from the exercise's fixed
+inputs (or from the inputs the learner chose, e.g. their own photo) and returns a Verdict:
+the fraction of the points earned and, for each part that is wrong, a hint. The notebook's
+check says PASS exactly when the fraction is 1, and the grader gives fraction x points, so a
+PASS in the notebook and full marks in grading are the same event. Hints say what to look at,
+never the expected numbers or shapes.
+
+Answers arrive in the form they cross the sandbox wall in (answers.py: dicts of arrays,
+strings as 0-d arrays); `check` sends in-notebook answers through the same round trip.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import lru_cache
+
 import numpy as np
 
-from ..cam import peak_location
+from . import fixtures as fx
 
 
-def as_array(value, name: str):
-    """(array, None) or (None, message) for values that are not numeric arrays."""
+@dataclass
+class Verdict:
+    fraction: float
+    hints: list = field(default_factory=list)   # one per failed part: what to look at
+    summary: str = ""                           # what was found, for a PASS
+    text: str | None = None                     # a free-text answer, shown to the teacher
+
+
+class Wrong(Exception):
+    """The answer has the wrong form; the message says how (without giving the answer away)."""
+
+
+# ---------------------------------------------------------------- reading answers
+
+def _array(value, name: str, shape=None) -> np.ndarray:
     if value is None:
-        return None, f"`{name}` is still None"
+        raise Wrong(f"`{name}` is still None")
     if hasattr(value, "numpy") and callable(value.numpy):
         value = value.numpy()
     try:
         array = np.asarray(value, dtype="float64")
     except (TypeError, ValueError):
-        return None, f"`{name}` is a {type(value).__name__}, not an array of numbers"
+        raise Wrong(f"`{name}` should be numbers, not {type(value).__name__}") from None
     if not np.all(np.isfinite(array)):
-        return None, f"`{name}` contains NaN or infinite values"
-    return array, None
+        raise Wrong(f"`{name}` contains NaN or infinite values")
+    if shape is not None and tuple(array.shape) != tuple(shape):
+        raise Wrong(f"`{name}` has shape {tuple(array.shape)}, which is not the shape the statement asks for")
+    return array
 
 
-def same_shape(array, expected_shape, name: str, what: str):
-    expected_shape = tuple(int(s) for s in expected_shape)
-    if tuple(array.shape) == expected_shape:
-        return True, ""
-    return False, f"your {name} has shape {tuple(array.shape)}; {what} is {expected_shape}"
+def _text(value, name: str) -> str:
+    array = np.asarray(value)
+    if array.ndim != 0 or array.dtype.kind not in "US":
+        raise Wrong(f"`{name}` should be a string")
+    return str(array.item())
 
 
-def in_unit_range(array, name: str, tol: float = 1e-3):
-    lo, hi = float(array.min()), float(array.max())
-    if lo >= -tol and hi <= 1 + tol:
-        return True, ""
-    return False, f"your {name} runs from {lo:.3g} to {hi:.3g}; it should lie in [0, 1] (ReLU, then divide by the maximum)"
+def _entries(answer, keys) -> dict:
+    if not isinstance(answer, dict) or not set(keys) <= set(answer):
+        raise Wrong(f"the answer should be a dict with the keys {sorted(keys)}")
+    return answer
 
 
-def correlation(a, b) -> float:
-    """Pearson correlation of two arrays of equal size; 1.0 when both are constant and equal."""
-    a, b = np.ravel(a).astype("float64"), np.ravel(b).astype("float64")
-    sa, sb = a.std(), b.std()
-    if sa < 1e-12 or sb < 1e-12:
-        return 1.0 if np.allclose(a, b, atol=1e-6) else 0.0
-    return float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
+def _photo(value) -> np.ndarray:
+    """The learner's own image: one 180x180 RGB photo, 0-255, not blank and not noise."""
+    image = _array(value, "my_image")
+    if image.shape == (180, 180, 3):
+        image = image[None]
+    if image.shape != (1, 180, 180, 3):
+        raise Wrong("`my_image` should be one 180x180 RGB photo as a (1, 180, 180, 3) batch "
+                    "(load_image(path_or_array, IMAGE_SIZE) gives that)")
+    if image.min() < 0 or image.max() > 255 or image.max() <= 1.0:
+        raise Wrong("`my_image` should hold raw pixel values 0-255, as load_image returns them")
+    grey = image[0].mean(-1)
+    if grey.std() < 8:
+        raise Wrong("`my_image` is (nearly) blank: choose a real photo")
+    if np.corrcoef(grey[:, 1:].ravel(), grey[:, :-1].ravel())[0, 1] < 0.5:
+        raise Wrong("`my_image` looks like noise, not a photo: neighbouring pixels of a photo are alike")
+    return image.astype("float32")
 
 
-def correlated(array, reference, name: str, threshold: float):
-    r = correlation(array, reference)
-    if r >= threshold:
-        return True, ""
-    return False, f"your {name} correlates {r:.2f} with the reference (needs ≥ {threshold:.2f})"
+def _close(value, reference, rtol=1e-4, atol=1e-4) -> bool:
+    return value.shape == reference.shape and bool(np.allclose(value, reference, rtol=rtol, atol=atol))
 
 
-def peak_near(array, reference, name: str, cells: int = 1):
-    p, q = peak_location(array), peak_location(reference)
-    if max(abs(i - j) for i, j in zip(p, q)) <= cells:
-        return True, ""
-    return False, f"your {name} peaks at {p}; the reference peaks at {q} (allowed: {cells} cell(s) away)"
+def _correlation(a, b) -> float:
+    a, b = np.ravel(a), np.ravel(b)
+    if a.std() < 1e-12 or b.std() < 1e-12:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
 
 
-def close(array, reference, name: str, rtol: float = 1e-3, atol: float = 1e-4):
-    if array.shape == reference.shape and np.allclose(array, reference, rtol=rtol, atol=atol):
-        return True, ""
-    worst = float(np.max(np.abs(array - reference))) if array.shape == reference.shape else float("nan")
-    return False, f"your {name} differs from the reference by up to {worst:.3g}"
+def _peak(heatmap) -> tuple[int, int]:
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(heatmap)), np.shape(heatmap)))
+
+
+def _score(parts) -> Verdict:
+    """parts: [(weight, ok, hint)] → Verdict with the hints of the failed parts."""
+    total = sum(w for w, _, _ in parts)
+    earned = sum(w for w, ok, _ in parts if ok)
+    return Verdict(earned / total, [hint for _, ok, hint in parts if not ok])
+
+
+# ---------------------------------------------------------------- shared inputs (cached)
+
+@lru_cache(maxsize=1)
+def _convnet():
+    return fx.exercise_convnet()
+
+
+@lru_cache(maxsize=1)
+def _edges():
+    return fx.edge_model()
+
+
+@lru_cache(maxsize=1)
+def _cat():
+    return fx.exercise_image()
+
+
+@lru_cache(maxsize=1)
+def _random_convnet():
+    return fx.randomized_convnet(_convnet())
+
+
+@lru_cache(maxsize=1)
+def _occlusion(which: str) -> np.ndarray:
+    return fx.occlusion_reference(_random_convnet() if which == "randomized" else _convnet(), _cat())
+
+
+@lru_cache(maxsize=2)
+def _pattern(blurred: bool) -> np.ndarray:
+    return fx.ascent_pattern(_edges(), 0, fx.BLUR_SIGMA if blurred else None)
+
+
+# ---------------------------------------------------------------- chapter 1
+
+def ex1_1(answer):
+    answer = _entries(answer, ("image", "zeros"))
+    image, model = _photo(answer["image"]), _convnet()
+    names = fx.conv_names(model)
+    zeros = _array(answer["zeros"], "zeros")
+    if zeros.shape != (len(names),):
+        raise Wrong("`zeros` should hold one fraction per Conv2D layer, in the order of `conv_layers`")
+    want = np.array([float(np.mean(a == 0)) for a in fx.conv_activations(model, image, names)])
+    ok = np.abs(zeros - want) <= 1e-3
+    hint = ("some layers' fractions are not what the model gives for your image: count the values that are "
+            "exactly 0 (after the ReLU) over the whole activation, and divide by its size")
+    return Verdict(float(ok.mean()), [] if ok.all() else [hint],
+                   "zero fractions " + ", ".join(f"{z:.2f}" for z in zeros))
+
+
+def ex1_2(answer):
+    from ..activations import input_similarity
+
+    answer = _entries(answer, ("image", "likeness", "most_abstract"))
+    image, model = _photo(answer["image"]), _convnet()
+    names = fx.conv_names(model)
+    likeness = _array(answer["likeness"], "likeness")
+    if likeness.shape != (len(names),):
+        raise Wrong("`likeness` should hold one number per Conv2D layer, in the order of `conv_layers`")
+    want = np.array([float(input_similarity(a, image).mean()) for a in fx.conv_activations(model, image, names)])
+    abstract = _text(answer["most_abstract"], "most_abstract")
+    return _score([
+        (0.7, _close(likeness, want, rtol=1e-3, atol=1e-3),
+         "`likeness` is not the mean over channels of input_similarity(activation, my_image) for every layer"),
+        (0.3, abstract == names[int(np.argmin(likeness))],
+         "`most_abstract` should name the layer whose channels look least like your photo (by your numbers)"),
+    ])
+
+
+def ex1_3(answer):
+    answer = _entries(answer, ("inference", "training"))
+    model, batch = _convnet(), fx.trap_batch()
+    inference = _array(answer["inference"], "inference")
+    want = np.asarray(model(batch, training=False))[:, 0]
+    training = _array(answer["training"], "training").ravel()
+    distinct = len(np.unique(np.round(training, 4)))
+    return _score([
+        (0.6, _close(inference, np.stack([want, want]), atol=1e-4),
+         "predict_dog should give P(dog) of the model in inference mode, the same on every call: "
+         "which argument turns the random layers off?"),
+        (0.4, training.size == 8 and training.min() >= 0 and training.max() <= 1 and distinct >= 3,
+         "`training` should hold 8 P(dog) values from plain calls of `trainer` on your image "
+         "(they should not all be the same)"),
+    ])
+
+
+# ---------------------------------------------------------------- chapter 2
+
+def ex2_1(answer):
+    probe = fx.probe((1, 12, 12, 4), seed=3)
+    values = _array(answer, "the filter losses", (4,))
+    ok = np.abs(values - probe[:, 2:-2, 2:-2, :].mean(axis=(0, 1, 2))) <= 1e-4
+    return Verdict(float(ok.mean()), [] if ok.all() else
+                   ["some losses are off: the mean of ONE channel, without a 2-pixel border on every side"])
+
+
+def _ascent_step(filter_index: int, learning_rate: float) -> np.ndarray:
+    import tensorflow as tf
+
+    image = tf.constant(fx.pattern_start())
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        loss = tf.reduce_mean(_edges()(image, training=False)[:, 2:-2, 2:-2, filter_index])
+    return np.asarray(image + learning_rate * tf.math.l2_normalize(tape.gradient(loss, image)))
+
+
+def ex2_2(answer):
+    start = fx.pattern_start()
+    out = _array(answer, "the new image", start.shape)
+    step, want = out - start, _ascent_step(1, fx.ASCENT_RATE) - start
+    return _score([
+        (0.5, _correlation(step, want) > 0.999, "the step does not point along the gradient of filter 1's loss "
+                                                 "(up the gradient, with respect to the image)"),
+        (0.5, abs(np.linalg.norm(step) - np.linalg.norm(want)) < 1e-3 * np.linalg.norm(want),
+         "the step's length is off: normalise the gradient to unit L2 norm, then scale by the learning rate"),
+    ])
+
+
+def ex2_3(answer):
+    answer = _entries(answer, ("plain", "blurred", "roughness", "activation"))
+    plain = _array(answer["plain"], "plain", (32, 32, 3))
+    blurred = _array(answer["blurred"], "blurred", (32, 32, 3))
+    rough = _array(answer["roughness"], "roughness", (2,))
+    act = _array(answer["activation"], "activation", (2,))
+    model = _edges()
+    own_act = [float(np.asarray(model(p[None].astype("float32"), training=False))[0, 2:-2, 2:-2, 0].mean())
+               for p in (plain, blurred)]
+    return _score([
+        (0.3, _correlation(plain, _pattern(False)) > 0.99,
+         f"`plain` is not {fx.ASCENT_STEPS} normalised ascent steps for filter 0 from start_image"),
+        (0.3, _correlation(blurred, _pattern(True)) > 0.99,
+         "`blurred` is not the same ascent with the Gaussian blur applied after every step"),
+        (0.2, np.allclose(rough, [fx.roughness(plain), fx.roughness(blurred)], rtol=1e-3, atol=1e-6),
+         "`roughness` is not the mean absolute neighbour difference of YOUR two patterns' grey level"),
+        (0.2, np.allclose(act, own_act, rtol=1e-3, atol=1e-5),
+         "`activation` is not filter 0's loss (border left out) on YOUR two patterns"),
+    ])
+
+
+# ---------------------------------------------------------------- chapter 3
+
+def ex3_1(answer):
+    probe = fx.probe((1, 6, 6, 8), seed=4)
+    w = _array(answer, "the weights", (8,))
+    ok = _close(w, probe.mean(axis=(0, 1, 2)).astype("float64"), atol=1e-5)
+    return Verdict(float(ok), [] if ok else ["one weight per channel: average that channel's gradient "
+                                             "over every position (batch, rows and columns)"])
+
+
+def ex3_2(answer):
+    act, weights = fx.probe((1, 6, 6, 8), seed=5, relu=True), fx.probe((8,), seed=6)
+    h = _array(answer, "the heatmap", (6, 6))
+    raw = np.maximum(act[0] @ weights, 0)
+    ok = _close(h, raw / raw.max(), atol=1e-4)
+    return Verdict(float(ok), [] if ok else ["weighted sum over channels, then keep only positive evidence, "
+                                             "then scale so the largest value is 1"])
+
+
+def ex3_3(answer):
+    answer = _entries(answer, ("layer", "heatmap", "peak"))
+    model = _convnet()
+    layer = _text(answer["layer"], "layer")
+    if layer not in fx.conv_names(model):
+        raise Wrong("`my_layer` should be the name of one of the model's Conv2D layers (see `conv_layers`)")
+    want = fx.grad_cam_reference(model, _cat(), layer)
+    if want.max() <= 0:
+        raise Wrong(f"at {layer} nothing speaks for the predicted class (the map is empty): choose a later layer")
+    h = _array(answer["heatmap"], "heatmap")
+    peak = _array(answer["peak"], "peak").ravel()
+    good = h.shape == want.shape and _correlation(h, want) > 0.98 and h.min() >= -1e-6 and abs(h.max() - 1) < 1e-3
+    own_peak = peak.shape == (2,) and h.ndim == 2 and tuple(int(p) for p in peak) == _peak(h)
+    return _score([
+        (0.75, good, "the heatmap is not Grad-CAM of the predicted class at your layer: the gradient of the "
+                     "class's logit (not its probability), pooled per channel, weighted sum, ReLU, max 1; "
+                     "and call the model with training=False"),
+        (0.25, bool(good and own_peak), "`peak` should be the (row, column) of your heatmap's largest value"),
+    ])
+
+
+# ---------------------------------------------------------------- chapter 4
+
+def ex4_1(answer):
+    answer = _entries(answer, ("occluded", "original"))
+    probe = 255 * np.abs(fx.probe((1, 10, 12, 3), seed=7)).clip(0, 1)
+    out = _array(answer["occluded"], "occluded", probe.shape)
+    want = probe.copy()
+    want[:, 2:6, 3:7, :] = fx.GREY
+    return _score([
+        (0.5, _close(out, want, atol=1e-3), "the occluded image is not the original with exactly that square "
+                                             "(top row, left column, patch x patch) set to grey"),
+        (0.5, _close(_array(answer["original"], "original"), probe, atol=1e-3),
+         "the original image changed: work on a copy"),
+    ])
+
+
+def ex4_2(answer):
+    answer = _entries(answer, ("trained", "randomized", "similarity"))
+    from scipy.stats import spearmanr
+
+    trained = _array(answer["trained"], "trained")
+    randomized = _array(answer["randomized"], "randomized")
+    similarity = float(_array(answer["similarity"], "similarity").ravel()[0])
+    ranked = trained.shape == randomized.shape and trained.std() > 0 and randomized.std() > 0  # a constant map has no ranks
+    own = float(spearmanr(trained.ravel(), randomized.ravel())[0]) if ranked else np.nan
+    hint = ("is not the drop in P(predicted class) per grid patch (patch {p}, stride {p}) for {what}")
+    return _score([
+        (0.35, _close(trained, _occlusion("trained"), atol=1e-3), "`trained` " + hint.format(
+            p=fx.OCCLUSION_PATCH, what="the trained model")),
+        (0.35, _close(randomized, _occlusion("randomized"), atol=1e-3), "`randomized` " + hint.format(
+            p=fx.OCCLUSION_PATCH, what="random_model (its own predicted class)")),
+        (0.3, bool(np.isfinite(own) and abs(similarity - own) < 1e-3),
+         "`similarity` is not the Spearman rank correlation of your two maps"),
+    ])
+
+
+def ex4_3(answer):
+    answer = _entries(answer, ("curve", "random", "auc"))
+    model, image = _convnet(), _cat()
+    count = _occlusion("trained").size
+    order = np.argsort(-_occlusion("trained").ravel(), kind="stable")
+    curve = _array(answer["curve"], "curve")
+    random_curve = _array(answer["random"], "random")
+    auc = _array(answer["auc"], "auc").ravel()
+    if curve.shape != (count + 1,) or random_curve.shape != (count + 1,):
+        raise Wrong("each curve should have one value per number of deleted patches, from none to all")
+    return _score([
+        (0.4, _close(curve, fx.deletion_reference(model, image, order), atol=1e-3),
+         "`curve` should be P(predicted class) after greying the most important patches first, one more each step"),
+        (0.4, _close(random_curve, fx.deletion_reference(model, image, fx.random_order(count)), atol=1e-3),
+         "`random` should delete the same patches in the order random_order(...) gives"),
+        (0.2, auc.shape == (2,) and np.allclose(auc, [curve.mean(), random_curve.mean()], atol=1e-4),
+         "`auc` should be the mean of each of your two curves"),
+    ])
+
+
+def free_text(answer):
+    text = _text(answer, "your answer").strip()
+    if len(text.split()) < 8 or "YOUR ANSWER" in text.upper():
+        raise Wrong("write two or three sentences of your own, backed by the numbers above")
+    return Verdict(1.0, [], "collected for your teacher (not scored)", text=text[:2000])
+
+
+JUDGES = {"ex1_1": ex1_1, "ex1_2": ex1_2, "ex1_3": ex1_3,
+          "ex2_1": ex2_1, "ex2_2": ex2_2, "ex2_3": ex2_3,
+          "ex3_1": ex3_1, "ex3_2": ex3_2, "ex3_3": ex3_3,
+          "ex4_1": ex4_1, "ex4_2": ex4_2, "ex4_3": ex4_3}
+
+
+def judge(exercise_id: str, answer) -> Verdict:
+    """The verdict on one answer. Never raises on a malformed answer: it costs only this exercise."""
+    from .exercises import by_id
+
+    function = free_text if by_id(exercise_id).kind == "text" else JUDGES[exercise_id]
+    try:
+        verdict = function(answer)
+    except Wrong as exc:
+        return Verdict(0.0, [str(exc)])
+    except Exception as exc:  # whatever a crafted answer triggers
+        return Verdict(0.0, [f"the answer has an unexpected form ({type(exc).__name__}: {str(exc)[:160]})"])
+    verdict.fraction = max(0.0, min(1.0, float(verdict.fraction)))
+    return verdict

@@ -60,10 +60,121 @@ def edge_model(size: int = 32):
     return model
 
 
-def rank_pairs() -> list[tuple[np.ndarray, np.ndarray]]:
-    """Five (a, b) map pairs that tell a rank correlation from a value correlation:
-    a map and its cube (same ranks), two independent maps, a map and its negative,
-    a map with many ties, and a constant map."""
-    a, b = probe((6, 6), seed=8), probe((6, 6), seed=9)
-    ties = np.round(a)  # only a few distinct values
-    return [(a, a ** 3), (a, b), (a, -a), (ties, b), (np.ones((6, 6)), b)]
+# ---------------------------------------------------------------- exercise parameters, defined once
+# Read by the masters' statements (through the notebooks' set-up cells), the references and the judges.
+ASCENT_STEPS, ASCENT_RATE, BLUR_SIGMA = 30, 10.0, 1.0     # chapter 2
+OCCLUSION_PATCH, GREY = 45, 127.5                         # chapter 4 (patch = stride: a 4x4 grid on 180x180)
+RANDOM_ORDER_SEED = 0                                     # chapter 4's random deletion order
+
+
+def conv_names(model) -> list[str]:
+    """The model's Conv2D layers, input to output."""
+    import keras
+
+    return [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+def trap_batch() -> np.ndarray:
+    """Two images (chelsea and its mirror image) for the inference-mode trap of exercise 1.3."""
+    cat = exercise_image()
+    return np.concatenate([cat, cat[:, :, ::-1]]).astype("float32")
+
+
+def randomized_convnet(model, layer_names=("conv2d_4", "dog_probability"), seed: int = 0):
+    """A copy of `model` whose top layers get seeded random weights of the trained weights' scale:
+    the model-randomisation test of Adebayo et al. (2018) on the two layers nearest the output."""
+    import keras
+
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    rng = np.random.default_rng(seed)
+    for name in layer_names:
+        layer = clone.get_layer(name)
+        layer.set_weights([(rng.standard_normal(w.shape) * (float(np.std(w)) or 0.05)).astype("float32")
+                           for w in layer.get_weights()])
+    return clone
+
+
+# ---------------------------------------------------------------- references
+# What a right answer computes, written independently of the course modules the exercises
+# ask the learner to rebuild. The judges in compare.py compare against these.
+
+def conv_activations(model, image, names) -> list[np.ndarray]:
+    """The activations of `names` for one image, in inference mode."""
+    import keras
+
+    grab = keras.Model(model.inputs, [model.get_layer(n).output for n in names])
+    outputs = grab([np.asarray(image, dtype="float32")], training=False)
+    return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+
+
+def ascent_pattern(model, filter_index: int, blur_sigma: float | None = None) -> np.ndarray:
+    """ASCENT_STEPS normalised gradient-ascent steps from pattern_start(); optionally blurred after each."""
+    import tensorflow as tf
+
+    from ..regularizers import gaussian_blur, gaussian_kernel
+
+    image = tf.constant(pattern_start())
+    for _ in range(ASCENT_STEPS):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            loss = tf.reduce_mean(model(image, training=False)[:, 2:-2, 2:-2, filter_index])
+        image = image + ASCENT_RATE * tf.math.l2_normalize(tape.gradient(loss, image))
+        if blur_sigma:
+            image = gaussian_blur(image, gaussian_kernel(blur_sigma))
+    return np.asarray(image)[0]
+
+
+def roughness(pattern) -> float:
+    """Mean absolute difference between neighbouring pixels of the grey pattern, along x and y."""
+    grey = np.asarray(pattern, dtype="float64").mean(axis=-1)
+    return float((np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean()) / 2)
+
+
+def grad_cam_reference(model, image, layer_name: str) -> np.ndarray:
+    """Grad-CAM (h, w) in [0, 1] of the predicted class's logit at `layer_name`."""
+    import keras
+    import tensorflow as tf
+
+    dense = model.get_layer("dog_probability")
+    grab = keras.Model(model.inputs, [model.get_layer(layer_name).output, dense.input])
+    with tf.GradientTape() as tape:
+        act, features = grab([np.asarray(image, dtype="float32")], training=False)
+        logit = (features @ dense.kernel + dense.bias)[0, 0]
+        score = logit if float(logit) >= 0 else -logit
+    weights = np.asarray(tape.gradient(score, act)).mean(axis=(0, 1, 2))
+    heat = np.maximum(np.asarray(act)[0] @ weights, 0)
+    return heat / heat.max() if heat.max() > 0 else heat
+
+
+def _class_probability(p_dog: np.ndarray) -> np.ndarray:
+    """P(predicted class of the first image) for every row."""
+    return p_dog if p_dog[0] >= 0.5 else 1 - p_dog
+
+
+def grey_patches(image, patch_indices, patch: int = OCCLUSION_PATCH) -> np.ndarray:
+    """A copy of the batch `image` with the listed grid patches (row-major index) set to GREY."""
+    covered = np.array(image, dtype="float32", copy=True)
+    columns = covered.shape[2] // patch
+    for index in patch_indices:
+        row, col = divmod(int(index), columns)
+        covered[:, row * patch:(row + 1) * patch, col * patch:(col + 1) * patch, :] = GREY
+    return covered
+
+
+def occlusion_reference(model, image, patch: int = OCCLUSION_PATCH) -> np.ndarray:
+    """(rows, cols) drop of P(predicted class) when each grid patch is greyed out."""
+    rows, cols = image.shape[1] // patch, image.shape[2] // patch
+    batch = np.concatenate([image] + [grey_patches(image, [k], patch) for k in range(rows * cols)])
+    p = _class_probability(np.asarray(model.predict(batch, verbose=0))[:, 0])
+    return (p[0] - p[1:]).reshape(rows, cols)
+
+
+def deletion_reference(model, image, order) -> np.ndarray:
+    """P(predicted class) after greying the first k patches of `order`, k = 0 .. len(order)."""
+    batch = np.concatenate([grey_patches(image, order[:k]) for k in range(len(order) + 1)])
+    return _class_probability(np.asarray(model.predict(batch, verbose=0))[:, 0])
+
+
+def random_order(count: int) -> np.ndarray:
+    return np.random.default_rng(RANDOM_ORDER_SEED).permutation(count)

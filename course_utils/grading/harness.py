@@ -1,8 +1,10 @@
 """Grade a folder of submissions: one sandboxed run per notebook, hidden tests in this process.
 
-Layout: SUBMISSIONS/<student>/*.ipynb (one notebook per chapter), or SUBMISSIONS/<student>.ipynb.
-The chapter of a notebook comes from its metadata (written by the generator) or its file name.
-The reference answers come from running the solution notebooks through the same machinery.
+Layout: SUBMISSIONS/<student>/*.ipynb (one notebook per chapter), or SUBMISSIONS/<student>.ipynb
+(read by submissions.py: no links followed, nothing blocks). The chapter of a notebook comes from
+its metadata (written by the generator) or its file name. The reference answers come from the
+solution notebooks run through the same machinery, each in its own sandbox. Every per-student
+step is caught: a student the grader cannot handle gets "could not grade: <reason>".
 """
 from __future__ import annotations
 
@@ -16,14 +18,15 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .answers import AnswerFormatError, load_answer
-from .build import SOLUTION_DIR, solution_notebook_name
 from .exercises import CHAPTERS, of_chapter
-from .sandbox import REPO, Limits, RunOutcome, isolation_level, run_isolated
+from .sandbox import REPO, Limits, RunOutcome, isolation_level, prepare_course_copy, run_isolated
+from .submissions import Student, discover, read_regular
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
@@ -55,87 +58,50 @@ class GradingError(RuntimeError):
     """The grader itself cannot work (e.g. the reference solutions fail)."""
 
 
-# ---------------------------------------------------------------- discovery
+# ---------------------------------------------------------------- reading a notebook (as data)
 
-def _notebook_json(path: Path) -> dict:
+def _notebook_json(data: bytes) -> dict:
     """A notebook's JSON read defensively: {} when it is too large, unreadable or not an object."""
-    try:
-        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-            return {}
-        data = json.loads(path.read_text(errors="replace"))
-    except (OSError, ValueError):
+    if len(data) > MAX_NOTEBOOK_BYTES:
         return {}
-    return data if isinstance(data, dict) else {}
-
-
-def notebook_chapter(path: Path) -> int | None:
-    """Chapter of a notebook from its metadata or its name; None if neither says."""
     try:
-        chapter = _notebook_json(path).get("metadata", {}).get("exercises", {}).get("chapter")
-        if chapter in CHAPTERS:
-            return int(chapter)
+        parsed = json.loads(data.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def chapter_of(data: bytes, name: str) -> int | None:
+    """Chapter of a notebook from its metadata or its file name; None if neither says."""
+    try:
+        chapter = _notebook_json(data).get("metadata", {}).get("exercises", {}).get("chapter")
+        if isinstance(chapter, int) and chapter in CHAPTERS:
+            return chapter
     except (AttributeError, TypeError):
         pass
-    match = re.search(r"0?([1-9])_exercises", path.name)
+    match = re.search(r"0?([1-9])_exercises", name.rsplit("/", 1)[-1])
     return int(match.group(1)) if match and int(match.group(1)) in CHAPTERS else None
 
 
-def discover(folder: Path) -> dict[str, list[Path]]:
-    """student → notebooks, sorted; hidden files and checkpoints skipped."""
-    students: dict[str, list[Path]] = {}
-    for entry in sorted(Path(folder).iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            found = sorted(p for p in entry.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-            students[entry.name] = found
-        elif entry.suffix == ".ipynb":
-            students.setdefault(entry.stem, []).append(entry)
-    return students
+def notebook_chapter(path: Path) -> int | None:
+    """`chapter_of` for a file the teacher names (read without following links)."""
+    import os
 
-
-# ---------------------------------------------------------------- one run
-
-class UidPool:
-    """Throwaway uids (no account, no files) so no two runs share one."""
-
-    def __init__(self, start: int = 62000):
-        self._next = itertools.count(start)
-        self._lock = threading.Lock()
-
-    def take(self) -> int:
-        with self._lock:
-            while True:
-                uid = next(self._next)
-                try:
-                    pwd.getpwuid(uid)
-                except KeyError:
-                    return uid
-
-
-def run_notebook(notebook: Path, chapter: int, limits: Limits, uid: int, hide: list[Path]) -> Run:
-    """Copy the notebook into a fresh folder, run it sandboxed, read back what it exported."""
-    workdir = Path(tempfile.mkdtemp(prefix="course-grading-"))
-    exercises = of_chapter(chapter)
+    fd = os.open(Path(path).parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        shutil.copyfile(notebook, workdir / "submission.ipynb")
-        job = {"cell_seconds": limits.cell_seconds, "exercises": [{"id": e.id, "answer": e.answer} for e in exercises]}
-        (workdir / "job.json").write_text(json.dumps(job))
-        command = [sys.executable, "-m", "course_utils.grading.runner", "submission.ipynb", "job.json"]
-        outcome = run_isolated(command, workdir, limits, uid, hide)
-        run = read_frames(outcome, {e.id for e in exercises})
-        run.owners = cell_owners(notebook)
-        return run
+        data = read_regular(fd, Path(path).name)
+    except (OSError, ValueError):
+        data = b""
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        os.close(fd)
+    return chapter_of(data, Path(path).name)
 
 
-def cell_owners(notebook: Path) -> dict[int, str]:
+def cell_owners(data: bytes) -> dict[int, str]:
     """Which exercise each cell belongs to (its stub or check cell), read as plain JSON."""
     try:
-        cells = _notebook_json(notebook).get("cells", [])
         owners = {}
-        for index, cell in enumerate(cells):
+        for index, cell in enumerate(_notebook_json(data).get("cells", [])):
             role = (cell.get("metadata") or {}).get("grading") or {}
             owner = role.get("solution") or role.get("check")
             if isinstance(owner, str):
@@ -145,19 +111,78 @@ def cell_owners(notebook: Path) -> dict[int, str]:
         return {}
 
 
+# ---------------------------------------------------------------- one run
+
+class UidPool:
+    """Throwaway uids (no account, no files) so no two runs share one, even across graders
+    running at once (a random start in a range no account uses); `taken` lists them."""
+
+    def __init__(self, start: int | None = None):
+        import secrets
+
+        self._next = itertools.count(start if start is not None else 1_000_000 + secrets.randbelow(1 << 30))
+        self._lock = threading.Lock()
+        self.taken: list[int] = []
+
+    def take(self) -> int:
+        with self._lock:
+            while True:
+                uid = next(self._next)
+                try:
+                    pwd.getpwuid(uid)
+                except KeyError:
+                    self.taken.append(uid)
+                    return uid
+
+
+def run_notebook(data: bytes, chapter: int, limits: Limits, uid: int, course_copy: Path, level: str) -> Run:
+    """Run the notebook `data` in a fresh sandbox and read back what it sent."""
+    workdir = Path(tempfile.mkdtemp(prefix="course-grading-"))  # private (0700): only the grader reads it
+    exercises = of_chapter(chapter)
+    try:
+        (workdir / "submission.ipynb").write_bytes(data)
+        job = {"cell_seconds": limits.cell_seconds, "exercises": [{"id": e.id, "answer": e.answer} for e in exercises]}
+        (workdir / "job.json").write_text(json.dumps(job))
+        files = {name: workdir / name for name in ("submission.ipynb", "job.json")}
+        outcome = run_isolated(["-m", "course_utils.grading.runner", "submission.ipynb", "job.json"], files, limits,
+                               uid, course_copy, level)
+        run = read_frames(outcome, {e.id for e in exercises})
+        run.owners = cell_owners(data)
+        return run
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# The only event fields the grader uses, with the type each must have (anything else is dropped).
+EVENT_FIELDS = {"cell": int, "error": str, "exercise": str, "collected": bool, "finished": bool,
+                "runner_error": str, "output_dropped": int}
+
+
+def _clean_event(event: dict) -> dict:
+    clean = {}
+    for key, kind in EVENT_FIELDS.items():
+        value = event.get(key)
+        if type(value) is kind:  # exact: a bool is no cell number, a list no message
+            clean[key] = value[:500] if kind is str else value
+    return clean
+
+
 def read_frames(outcome: RunOutcome, wanted: set[str]) -> Run:
     """Answers and events from the channel; the last answer sent for an exercise counts."""
     run = Run(outcome)
     for header, payload in outcome.frames:
+        if not isinstance(header, dict):
+            continue
+        exercise = header.get("exercise")
         if header.get("kind") == "event" and isinstance(header.get("event"), dict):
-            run.events.append(header["event"])
-        elif header.get("kind") == "answer" and header.get("exercise") in wanted:
+            run.events.append(_clean_event(header["event"]))
+        elif header.get("kind") == "answer" and isinstance(exercise, str) and exercise in wanted:
             try:
-                run.answers[header["exercise"]] = load_answer(payload)
-                run.unreadable.pop(header["exercise"], None)
+                run.answers[exercise] = load_answer(payload)
+                run.unreadable.pop(exercise, None)
             except AnswerFormatError as exc:
-                run.answers.pop(header["exercise"], None)
-                run.unreadable[header["exercise"]] = str(exc)
+                run.answers.pop(exercise, None)
+                run.unreadable[exercise] = str(exc)
     return run
 
 
@@ -212,8 +237,13 @@ def grade_chapter(student: str, chapter: int, run: Run, reference: Run, limits: 
     rows = []
     for exercise in of_chapter(chapter):
         if exercise.id in run.answers:
-            fraction, message = grade(exercise.id, run.answers[exercise.id], reference.answers[exercise.id])
-            status = "correct" if fraction >= 1 else ("partial" if fraction > 0 else "wrong")
+            try:
+                fraction, message = grade(exercise.id, run.answers[exercise.id], reference.answers[exercise.id])
+                fraction = min(1.0, max(0.0, float(fraction)))
+                status = "correct" if fraction >= 1 else ("partial" if fraction > 0 else "wrong")
+            except Exception as exc:  # noqa: BLE001 - an answer of a form the hidden test did not expect
+                fraction, status = 0.0, "wrong"
+                message = f"could not grade: the answer has an unexpected form ({type(exc).__name__})"
         else:
             fraction, message, status = 0.0, _missing_reason(exercise.id, run, limits), "missing"
         if status != "correct":
@@ -235,49 +265,121 @@ class GradingResult:
     seconds: float
     isolation: str
     runs: dict  # (student, notebook name) → seconds
+    problems: list = field(default_factory=list)  # for the teacher: what the grader itself could not do
+    uids: list = field(default_factory=list)      # the throwaway uids the runs used (root mode)
 
 
-def grade_folder(submissions: Path, limits: Limits | None = None, workers: int = 2) -> GradingResult:
-    """Grade every notebook in `submissions`; hostile notebooks only ever cost their own points."""
+def _could_not_grade(student: str, chapter: int, reason: str) -> list[Row]:
+    return _rows_for_all(student, chapter, "error", f"could not grade: {reason}")
+
+
+def _plan(student: Student, rows: list[Row]) -> list[tuple[int, str, bytes]]:
+    """(chapter, notebook name, bytes) to run for one student; rows for what cannot be run."""
+    if student.problem:
+        for chapter in CHAPTERS:
+            rows += _could_not_grade(student.name, chapter, student.problem)
+        return []
+    jobs, seen, unreadable = [], set(), []
+    for notebook in student.notebooks:
+        chapter = chapter_of(notebook.data, notebook.name)
+        if notebook.problem:
+            if chapter is not None and chapter not in seen:
+                seen.add(chapter)
+                rows += _could_not_grade(student.name, chapter, notebook.problem)
+            else:
+                unreadable.append(notebook.problem)
+            continue
+        if chapter is None or chapter in seen:
+            what = "not an exercise notebook" if chapter is None else f"a second notebook for chapter {chapter}"
+            rows.append(Row(student.name, 0, notebook.name, "(ignored)", 0.0, 0, "ignored", what))
+            continue
+        seen.add(chapter)
+        jobs.append((chapter, notebook.name, notebook.data))
+    for chapter in CHAPTERS:
+        if chapter not in seen:
+            why = ("could not grade: " + "; ".join(unreadable)[:400]) if unreadable else \
+                f"no notebook for chapter {chapter} was submitted"
+            rows += _rows_for_all(student.name, chapter, "error" if unreadable else "missing", why)
+    return jobs
+
+
+def reference_notebook(chapter: int) -> bytes:
+    """The solved notebook built from the hidden master now, so it always matches EXERCISES."""
+    import nbformat
+
+    from .build import build_notebook
+
+    return nbformat.writes(build_notebook(chapter, solved=True)).encode()
+
+
+def _reference_runs(chapters, pool, limits, uids, course_copy, level) -> dict:
+    futures = {}
+    for chapter in chapters:
+        data = reference_notebook(chapter)
+        futures[chapter] = pool.submit(run_notebook, data, chapter, limits, uids.take(), course_copy, level)
+    return futures
+
+
+def _reference_problem(chapter: int, future, limits: Limits) -> str:
+    try:
+        ref = future.result()
+    except Exception as exc:  # noqa: BLE001 - reported to the teacher, grading goes on
+        return f"the reference solution of chapter {chapter} could not be run: {exc}"
+    missing = [e.id for e in of_chapter(chapter) if e.id not in ref.answers]
+    if missing:
+        return (f"the reference solution of chapter {chapter} did not produce {missing}: "
+                f"{_process_reason(ref.outcome, limits)} {ref.events[-3:]} {ref.outcome.stderr_tail[-800:]}")
+    return ""
+
+
+def grade_folder(submissions: Path, limits: Limits | None = None, workers: int = 2,
+                 level: str | None = None) -> GradingResult:
+    """Grade every notebook in `submissions`; hostile notebooks only ever cost their own points.
+    `level`: isolation_level() by default; "none" only when the teacher asked for no isolation."""
     start = time.monotonic()
     limits = limits or Limits()
+    level = level or isolation_level()
     submissions = Path(submissions).resolve()
-    if submissions == REPO or submissions in REPO.parents:
-        raise GradingError(f"{submissions} contains the course itself; put the submissions in a folder of their own.")
+    if submissions == REPO or submissions in REPO.parents or REPO in submissions.parents:
+        raise GradingError(f"{submissions} overlaps the course checkout; put the submissions in a folder of their own.")
     students = discover(submissions)
-    hide = [HIDDEN_DIR, SOLUTION_DIR, submissions]
     uids = UidPool()
     # The hidden tests are imported now, before any submission runs, so nothing can swap them later.
     from .hidden import tests as _hidden_tests  # noqa: F401
 
-    jobs, rows, runs = [], [], {}
-    for student, notebooks in students.items():
-        seen = set()
-        for notebook in notebooks:
-            chapter = notebook_chapter(notebook)
-            if chapter is None or chapter in seen:
-                what = "not an exercise notebook" if chapter is None else f"a second notebook for chapter {chapter}"
-                rows.append(Row(student, 0, notebook.name, "(ignored)", 0.0, 0, "ignored", what))
-                continue
-            seen.add(chapter)
-            jobs.append((student, chapter, notebook))
-        for chapter in CHAPTERS:
-            if chapter not in seen:
-                rows += _rows_for_all(student, chapter, "missing", f"no notebook for chapter {chapter} was submitted")
-    needed = sorted({chapter for _, chapter, _ in jobs})
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        ref_futures = {c: pool.submit(run_notebook, SOLUTION_DIR / solution_notebook_name(c), c, limits, uids.take(), hide)
-                       for c in needed}
-        futures = [(s, c, nb, pool.submit(run_notebook, nb, c, limits, uids.take(), hide)) for s, c, nb in jobs]
-        references = {c: f.result() for c, f in ref_futures.items()}
-        for chapter, ref in references.items():
-            missing = [e.id for e in of_chapter(chapter) if e.id not in ref.answers]
-            if missing:
-                raise GradingError(f"The reference solution of chapter {chapter} did not produce {missing}: "
-                                   f"{_process_reason(ref.outcome, limits)} {ref.events[-3:]} {ref.outcome.stderr_tail[-800:]}")
-        for student, chapter, notebook, future in futures:
-            run = future.result()
-            runs[(student, notebook.name)] = round(run.outcome.seconds, 1)
-            rows += grade_chapter(student, chapter, run, references[chapter], limits)
+    rows, runs, problems = [], {}, []
+    plans = {}
+    for student in students:
+        try:
+            plans[student.name] = _plan(student, rows)
+        except Exception as exc:  # noqa: BLE001
+            rows += [r for c in CHAPTERS for r in _could_not_grade(student.name, c, f"internal error {exc!r}"[:300])]
+    course_copy = Path(tempfile.mkdtemp(prefix="course-grading-course-"))
+    try:
+        missing = prepare_course_copy(course_copy)
+        if missing:
+            problems.append("FORBIDDEN_IN_GRADING names not found (renamed?), left callable: " + ", ".join(missing))
+        needed = sorted({chapter for jobs in plans.values() for chapter, _, _ in jobs})
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            ref_futures = _reference_runs(needed, pool, limits, uids, course_copy, level)
+            futures = [(name, chapter, nb_name, pool.submit(run_notebook, data, chapter, limits, uids.take(),
+                                                               course_copy, level))
+                       for name, jobs in plans.items() for chapter, nb_name, data in jobs]
+            ref_problems = {c: _reference_problem(c, f, limits) for c, f in ref_futures.items()}
+            problems += [p for p in ref_problems.values() if p]
+            for name, chapter, nb_name, future in futures:
+                try:
+                    if ref_problems[chapter]:
+                        rows += _could_not_grade(name, chapter, f"the reference solution of chapter {chapter} "
+                                                 "failed; see the grader's console")
+                        continue
+                    run = future.result()
+                    runs[(name, nb_name)] = round(run.outcome.seconds, 1)
+                    rows += grade_chapter(name, chapter, run, ref_futures[chapter].result(), limits)
+                except Exception as exc:  # noqa: BLE001 - one student never stops the class
+                    print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
+                    rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
+    finally:
+        shutil.rmtree(course_copy, ignore_errors=True)
     rows.sort(key=lambda r: (r.student, r.chapter, r.exercise))
-    return GradingResult(rows, time.monotonic() - start, isolation_level(), runs)
+    return GradingResult(rows, time.monotonic() - start, level, runs, problems, uids.taken)

@@ -29,9 +29,13 @@ def activation_explorer(activations, cmap: str = "viridis"):
     import matplotlib.pyplot as plt
 
     names = list(activations)
-    layer = widgets.Dropdown(options=names, value=names[0], description="layer")
+    # Wide enough at 1440 px that one arrow-key step or a small drag reaches any of 256 channels.
+    label = {"description_width": "initial"}
+    layer = widgets.Dropdown(options=names, value=names[0], description="layer", style=label,
+                             layout=widgets.Layout(width="260px"))
     channel = widgets.IntSlider(value=0, min=0, max=activations[names[0]].shape[-1] - 1,
-                                description="channel", continuous_update=False)
+                                description="channel", continuous_update=False, style=label,
+                                layout=widgets.Layout(width="560px"))
     out = widgets.Output()
 
     def redraw(*_):

@@ -1,17 +1,24 @@
-"""Chapter 4's comparison: pick an image and some methods, see their maps and faithfulness scores."""
+"""Chapter 5's comparison: pick an image and some methods, see their maps and faithfulness scores."""
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..faithfulness import heatmap_at_image
+from ..heatmaps import at_image_size, normalize
+
+if TYPE_CHECKING:
+    import ipywidgets
 
 
-def comparison_view(images, maps, scores, image_name: str, methods) -> tuple[list, str]:
+def comparison_view(images: dict, maps: dict, scores: dict, image_name: str,
+                    methods) -> tuple[list[tuple[str, np.ndarray]], str]:
     """Panels and a caption for one image and the chosen methods.
 
     images: name → (1, H, W, 3) 0-255; maps: name → {method: heatmap}; scores: name →
     {method: {"deletion": …, "insertion": …}}. Returns ([(title, map at image size)], caption),
-    methods ordered best deletion score first. Plain function: the widget only calls it.
+    methods in the order chosen: chapter 5 shows that deletion alone is biased (random pixels
+    tie Grad-CAM), so no single score crowns a method here. Plain function: the widget only calls it.
     """
     if image_name not in images:
         raise KeyError(f"No image named {image_name!r}; choose one of: {', '.join(images)}.")
@@ -24,16 +31,15 @@ def comparison_view(images, maps, scores, image_name: str, methods) -> tuple[lis
         raise KeyError(f"No map for {', '.join(map(repr, unknown))} on {image_name!r}; "
                        f"available: {', '.join(known)}.")
     shape = np.shape(images[image_name])[-3:-1]
-    ranked = sorted(methods, key=lambda m: scores[image_name][m]["deletion"])
     panels = [(f"{m}\ndeletion {scores[image_name][m]['deletion']:.2f} · "
                f"insertion {scores[image_name][m]['insertion']:.2f}",
-               heatmap_at_image(known[m], shape)) for m in ranked]
-    caption = (f"{image_name}: most faithful by deletion (lower is better) is {ranked[0]}"
-               + (f", least {ranked[-1]}" if len(ranked) > 1 else "") + ".")
+               at_image_size(known[m], shape)) for m in methods]
+    caption = (f"{image_name}: deletion area (lower = faster drop), insertion area (higher = faster rise).\n"
+               "Neither score alone certifies a map: compare each with 'random blobs'.")
     return panels, caption
 
 
-def comparison_explorer(images, maps, scores, alpha: float = 0.4):
+def comparison_explorer(images: dict, maps: dict, scores: dict, alpha: float = 0.4) -> "ipywidgets.VBox":
     """Image dropdown + method multi-select wired to `comparison_view`; returns the widget box."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -43,9 +49,10 @@ def comparison_explorer(images, maps, scores, alpha: float = 0.4):
 
     names = list(images)
     all_methods = list(next(iter(maps.values())))
-    image = widgets.Dropdown(options=names, value=names[0], description="image")
+    style = {"description_width": "initial"}  # labels in full, never "meth…"
+    image = widgets.Dropdown(options=names, value=names[0], description="image", style=style)
     chosen = widgets.SelectMultiple(options=all_methods, value=tuple(all_methods[:3]), description="methods",
-                                    rows=min(6, len(all_methods)))
+                                    rows=min(6, len(all_methods)), style=style)
     out = widgets.Output()
 
     def redraw(*_):
@@ -60,7 +67,7 @@ def comparison_explorer(images, maps, scores, alpha: float = 0.4):
             axes[0].imshow(shown)
             axes[0].set_title(image.value, fontsize=9)
             for ax, (title, heat) in zip(axes[1:], panels):
-                ax.imshow(superimpose(shown, heat / max(float(heat.max()), 1e-12), alpha))
+                ax.imshow(superimpose(shown, normalize(heat, warn=False), alpha))
                 ax.set_title(title, fontsize=8)
             for ax in axes:
                 ax.axis("off")

@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import filters, regularizers
 from ..model_io import keras_model as _keras_model
+from ..model_io import spatial_conv_layers
 
 
 def pattern_view(model, layer: str, filter_index: int, steps: int = 30, learning_rate: float = 10.0,
@@ -28,7 +29,7 @@ def filter_explorer(model, layers=None, size=None, seed: int = 0):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    names = list(layers) if layers is not None else filters.conv_layer_names(model)
+    names = list(layers) if layers is not None else spatial_conv_layers(model)
     keras_model = _keras_model(model)
 
     def filter_count(name):

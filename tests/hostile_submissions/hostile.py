@@ -25,17 +25,17 @@ HOSTILE = {
     "os_exit": ("import os\nos._exit(0)", "ended its own process"),
     "kill_kernel": ("import ctypes\nctypes.string_at(0)  # segfault: the process running the notebook dies", "segfault"),
     "kill_everything": ("import os, signal\nfor target in (-1, os.getppid(), 1):\n    try:\n        os.kill(target, signal.SIGKILL)\n"
-                        "    except OSError:\n        pass\npattern = orientation = None", "still None"),
+                        "    except OSError:\n        pass\nplain = blurred = roughness = activation = None", "still None"),
     "delete_files": ("import shutil, glob\nfor path in ['" + str(REPO) + "/course_utils', '" + str(REPO) + "/solutions', '"
                      + str(REPO) + "/tests', '/tmp'] + glob.glob('/tmp/course-grading-*'):\n"
-                     "    shutil.rmtree(path, ignore_errors=True)\npattern = orientation = None", "still None"),
+                     "    shutil.rmtree(path, ignore_errors=True)\nplain = blurred = roughness = activation = None", "still None"),
     "rewrite_checker": ("from pathlib import Path\nimport course_utils.grading as g\nroot = Path(g.__file__).parent\n"
                         "for name in ['hidden/tests.py', 'checks.py', 'harness.py', 'runner.py', 'answers.py']:\n"
                         "    try:\n        (root / name).write_text('def grade(*a):\\n    return 1.0, \"hacked\"\\n')\n"
                         "    except OSError as exc:\n        print('blocked:', exc)\n"
-                        "pattern, orientation = np.zeros((32, 32, 3)), 'horizontal'", "correlates"),
+                        "plain = blurred = np.zeros((32, 32, 3)); roughness = activation = [0.0, 0.0]", "normalised ascent steps"),
     "read_hidden_tests": ("from pathlib import Path\nimport json, course_utils.grading as g\nroot = Path(g.__file__).parent\n"
-                          "pattern = orientation = None\nfor path in [root / 'hidden' / 'masters' / 'ch2.py', root / 'hidden' / 'tests.py',\n"
+                          "plain = blurred = roughness = activation = None\nfor path in [root / 'hidden' / 'masters' / 'ch2.py', root / 'hidden' / 'tests.py',\n"
                           "             Path('" + str(REPO) + "/solutions/02_exercises_solutions.ipynb')]:\n"
                           "    try:\n        text = path.read_text()\n    except OSError:\n        continue\n"
                           "    cells = json.loads(text)['cells'] if path.suffix == '.ipynb' else []\n"
@@ -45,12 +45,12 @@ HOSTILE = {
                       "buffer = io.BytesIO()\nnp.save(buffer, np.array([{'pattern': 1}], dtype=object), allow_pickle=True)\n"
                       "answers.answer_bytes = lambda value: buffer.getvalue()   # the runner now sends a pickle\n"
                       "np.allclose = lambda *a, **k: True   # 'patch' numpy for the checker\n"
-                      "pattern, orientation = np.zeros((32, 32, 3)), 'vertical'", "could not be read"),
-    "garbage_in_channel": ("import os, sys\nos.write(int(sys.argv[-1]), b'\\xff' * 64)\npattern = orientation = None",
+                      "plain = blurred = np.zeros((32, 32, 3)); roughness = activation = [0.0, 0.0]", "could not be read"),
+    "garbage_in_channel": ("import os, sys\nos.write(int(sys.argv[-1]), b'\\xff' * 64)\nplain = blurred = roughness = activation = None",
                            "corrupted"),
     "huge_output": ("import os\nfor _ in range(200):\n    print('x' * 1_000_000)\nchunk = b'y' * 1_000_000\n"
-                    "for _ in range(200):\n    os.write(1, chunk)\npattern = orientation = None", "File too large"),
-    "memory_bomb": ("hog = [np.ones(2 ** 27) for _ in range(64)]   # 1 GB each, touched\npattern = orientation = None",
+                    "for _ in range(200):\n    os.write(1, chunk)\nplain = blurred = roughness = activation = None", "File too large"),
+    "memory_bomb": ("hog = [np.ones(2 ** 27) for _ in range(64)]   # 1 GB each, touched\nplain = blurred = roughness = activation = None",
                     "MemoryError|CellTimeout"),  # the address-space limit, or the cell timer on a loaded machine
     "fork_bomb": ("import os, subprocess, time\nfor _ in range(1000):\n    if os.fork() == 0:\n        os.setsid()\n"
                   "        time.sleep(600)\n        os._exit(0)\n", "BlockingIOError"),

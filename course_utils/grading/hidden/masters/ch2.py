@@ -1,92 +1,162 @@
-"""Master source of the chapter 2 exercises (solutions between the SOLUTION markers)."""
+# %% [markdown]
+# # Exercises 2 · Filter patterns
+#
+# Gradient ascent in input space, on a convnet small enough to understand completely: one conv
+# layer, `edges`, whose four 5×5 filters were set by hand (0: vertical edges, 1: horizontal edges,
+# 2: red-not-green, 3: diagonal edges). Because we know what each filter detects, we can tell
+# whether the pattern you generate is right, and everything runs in a few seconds.
+#
+# For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check
+# cell. **PASS** = full marks in grading too (the check and the grader use the same judge),
+# **FAIL** = hints on what to look at, **NOT YET** = the cell still leaves `None`. The last
+# exercise is read by your teacher, not scored.
+# While grading, the course's own versions of what an exercise asks you to write are switched
+# off, so write them yourself (a notebook PASS that relies on them would not survive grading).
 
-INTRO = r"""# Exercises 2 · Filter patterns
-
-Gradient ascent in input space, on a convnet small enough to understand completely: one conv
-layer, `edges`, whose four 5×5 filters were set by hand (0: vertical edges, 1: horizontal edges,
-2: red-not-green, 3: diagonal edges). Because we know what each filter detects, we can tell
-whether the pattern you generate is right, and everything runs in a second.
-
-For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check cell.
-✅ = passes the notebook's checks, ❌ = what to fix, ⏳ = not done yet. Hidden tests grade more strictly."""
-
-SETUP = r"""import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+# %%
+import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
 import numpy as np
 import keras
 import tensorflow as tf
 
 from course_utils.grading.checks import check
-from course_utils.grading.fixtures import EDGE_FILTERS, edge_model, pattern_start, probe
+from course_utils.grading.fixtures import (ASCENT_RATE, ASCENT_STEPS, BLUR_SIGMA, EDGE_FILTERS, edge_model,
+                                           pattern_start, probe)
+from course_utils.regularizers import gaussian_blur, gaussian_kernel
 
 keras.utils.set_random_seed(0)
 model = edge_model()                            # (1, 32, 32, 3) image → (1, 28, 28, 4) `edges` activation
 loss_probe = probe((1, 12, 12, 4), seed=3)      # a made-up activation to test your loss on
 start_image = pattern_start()                   # grey with a little noise: where the ascent starts
 print(dict(enumerate(EDGE_FILTERS)))
-print("edges output:", tuple(model.output.shape), "| start image:", start_image.shape,
-      "mean", round(float(start_image.mean()), 3))"""
+print(f"steps {ASCENT_STEPS}, learning rate {ASCENT_RATE}, blur sigma {BLUR_SIGMA}")
 
-EXERCISES = [
-    ("ex2_1", r"""## Exercise 2.1 (easy) · The filter loss
+# %% [markdown] grading={"statement": "ex2_1"}
+# ## Exercise 2.1 (easy, 1 point) · The filter loss
+#
+# Write `filter_loss(activation, filter_index)`: the **mean** of channel `filter_index` of an
+# activation of shape `(1, h, w, channels)`, **leaving out a 2-pixel border** on every side
+# (so border artefacts don't dominate). It must return one number and work on NumPy arrays and
+# on tensors (`tf.reduce_mean` of a slice does both).
 
-Write `filter_loss(activation, filter_index)`: the **mean** of channel `filter_index` of an
-activation of shape `(1, h, w, channels)`, **leaving out a 2-pixel border** on every side
-(the walkthrough does this so border artefacts don't dominate). It must return one number
-(a float or a scalar tensor) and work on NumPy arrays and on tensors (use `tf.reduce_mean`
-or `keras.ops.mean` on a slice).""",
-     r"""def filter_loss(activation, filter_index):
+# %% grading={"solution": "ex2_1"}
+def filter_loss(activation, filter_index):
     ### BEGIN SOLUTION
     return tf.reduce_mean(activation[:, 2:-2, 2:-2, filter_index])
     ### STUB
     # YOUR CODE HERE
     return None
-    ### END SOLUTION""",
-     r"""check("ex2_1", [filter_loss(loss_probe, k) for k in range(4)], probe=loss_probe)"""),
-    ("ex2_2", r"""## Exercise 2.2 (medium) · One step of gradient ascent
+    ### END SOLUTION
 
-Write `gradient_ascent_step(image, filter_index, learning_rate)`:
+# %% grading={"check": "ex2_1"}
+check("ex2_1", [filter_loss(loss_probe, k) for k in range(4)])
 
-1. record, with `tf.GradientTape` (call `tape.watch(image)`), the `filter_loss` of `model(image)`;
-2. take the gradient of the loss with respect to the image;
-3. **normalise** it to unit L2 norm over the whole tensor (`tf.math.l2_normalize(grads)`), so every
-   step has the same length whatever the scale of the gradient;
-4. return `image + learning_rate * grads`.
+# %% [markdown] grading={"explanation": "ex2_1"}
+# **Why.** Maximising the *mean* of one channel asks for an input that makes the filter fire
+# everywhere at once, which is what a "pattern" is. Positions near the border see zero-padding or
+# half a receptive field, and an ascent can exploit them with large values; leaving them out
+# keeps the pattern about the filter, not about the image's edge.
 
-The check runs one step of length 10 for filter 1 and measures the step and the loss.""",
-     r"""def gradient_ascent_step(image, filter_index, learning_rate):
+# %% [markdown] grading={"statement": "ex2_2"}
+# ## Exercise 2.2 (medium, 1 point) · One step of gradient ascent, by hand
+#
+# Write `gradient_ascent_step(image, filter_index, learning_rate)`:
+#
+# 1. under a `tf.GradientTape` (call `tape.watch(image)`), compute the `filter_loss` of `model(image)`;
+# 2. take the gradient of the loss with respect to the image;
+# 3. **normalise** it to unit L2 norm over the whole tensor (`tf.math.l2_normalize`);
+# 4. return `image + learning_rate * gradient`.
+
+# %% grading={"solution": "ex2_2"}
+def gradient_ascent_step(image, filter_index, learning_rate):
     ### BEGIN SOLUTION
     with tf.GradientTape() as tape:
         tape.watch(image)
-        loss = filter_loss(model(image), filter_index)
+        loss = filter_loss(model(image, training=False), filter_index)
     grads = tf.math.l2_normalize(tape.gradient(loss, image))
     return image + learning_rate * grads
     ### STUB
     # YOUR CODE HERE
     return None
-    ### END SOLUTION""",
-     r"""check("ex2_2", gradient_ascent_step(tf.constant(start_image), 1, 10.0), start=start_image, model=model)"""),
-    ("ex2_3", r"""## Exercise 2.3 (hard) · A filter's pattern and its orientation
+    ### END SOLUTION
 
-Starting from `start_image`, apply **30** steps of your `gradient_ascent_step` for **filter 0**
-with `learning_rate=10.0`, and store the result as `pattern`, a `(32, 32, 3)` NumPy array.
+# %% grading={"check": "ex2_2"}
+check("ex2_2", gradient_ascent_step(tf.constant(start_image), 1, ASCENT_RATE))
 
-Then measure it: compute the mean absolute difference between neighbouring pixels **along x**
-(columns) and **along y** (rows) of the pattern's grey level (mean over the colour axis), and
-set `orientation` to `"vertical"` if the pattern changes more along x (its stripes run up and
-down), else `"horizontal"`. Does the answer match what filter 0 was built to detect?""",
-     r"""### BEGIN SOLUTION
-image_var = tf.constant(start_image)
-for _ in range(30):
-    image_var = gradient_ascent_step(image_var, 0, 10.0)
-pattern = np.asarray(image_var)[0]
-grey = pattern.mean(axis=-1)
-along_x = np.abs(np.diff(grey, axis=1)).mean()
-along_y = np.abs(np.diff(grey, axis=0)).mean()
-orientation = "vertical" if along_x > along_y else "horizontal"
-print(f"change along x {along_x:.3f}, along y {along_y:.3f} → {orientation}")
+# %% [markdown] grading={"explanation": "ex2_2"}
+# **Why.** The gradient says in which direction each pixel should move to raise the filter's
+# mean; its size depends on the layer and on where we are, which would make a fixed learning rate
+# too big at one step and too small at the next. Normalising fixes the *length* of every step to
+# the learning rate, so only the *direction* comes from the model.
+
+# %% [markdown] grading={"statement": "ex2_3"}
+# ## Exercise 2.3 (hard, 2 points) · A regulariser from the ladder, and its effect
+#
+# 1. `plain`: from `start_image`, apply `ASCENT_STEPS` of your `gradient_ascent_step` for
+#    **filter 0** with `ASCENT_RATE`; keep the result as a `(32, 32, 3)` NumPy array.
+# 2. `blurred`: the same, but after **every** step blur the image with the ladder's *blur* rung:
+#    `image = gaussian_blur(image, gaussian_kernel(BLUR_SIGMA))`.
+# 3. Measure both: `roughness` = `[r(plain), r(blurred)]`, where `r` is the mean absolute
+#    difference between neighbouring pixels of the grey level (mean over colours), averaged over
+#    the x and y directions; and `activation` = `[filter_loss(model(p[None]), 0) for p in (plain, blurred)]`
+#    as floats.
+
+# %% grading={"solution": "ex2_3"}
+### BEGIN SOLUTION
+def ascend(blur):
+    image = tf.constant(start_image)
+    for _ in range(ASCENT_STEPS):
+        image = gradient_ascent_step(image, 0, ASCENT_RATE)
+        if blur:
+            image = gaussian_blur(image, gaussian_kernel(BLUR_SIGMA))
+    return np.asarray(image)[0]
+
+
+def rough(pattern):
+    grey = pattern.mean(axis=-1)
+    return float((np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean()) / 2)
+
+
+plain, blurred = ascend(False), ascend(True)
+roughness = [rough(plain), rough(blurred)]
+activation = [float(filter_loss(model(p[None]), 0)) for p in (plain, blurred)]
+print(f"roughness: plain {roughness[0]:.3f}, blurred {roughness[1]:.3f}")
+print(f"filter 0 activation: plain {activation[0]:.2f}, blurred {activation[1]:.2f}")
 ### STUB
-pattern = None      # YOUR CODE HERE: (32, 32, 3)
-orientation = None  # YOUR CODE HERE: "vertical" or "horizontal"
-### END SOLUTION""",
-     r"""check("ex2_3", {"pattern": pattern, "orientation": orientation}, start=start_image, model=model)"""),
-]
+plain = None        # YOUR CODE HERE: (32, 32, 3)
+blurred = None      # YOUR CODE HERE: (32, 32, 3)
+roughness = None    # YOUR CODE HERE: [r(plain), r(blurred)]
+activation = None   # YOUR CODE HERE: [loss on plain, loss on blurred]
+### END SOLUTION
+
+# %% grading={"check": "ex2_3"}
+check("ex2_3", {"plain": plain, "blurred": blurred, "roughness": roughness, "activation": activation})
+
+# %% [markdown] grading={"explanation": "ex2_3"}
+# **Why.** A plain ascent is free to put energy into the highest spatial frequencies, since
+# nothing in the loss forbids pixel-scale noise that happens to raise the filter. Blurring after
+# every step removes those frequencies as fast as they appear, so the pattern keeps only the
+# smooth, low-frequency stripes the filter actually prefers: the roughness falls. The price is
+# a lower activation: the blurred pattern is a constrained optimum, so it cannot reach the
+# activation of the unconstrained one. That trade (a more natural-looking pattern for a little
+# less activation) is what every rung of the ladder makes.
+
+# %% [markdown] grading={"statement": "ex2_4"}
+# ## Exercise 2.4 (in words, read by your teacher) · What does the blur buy, and what does it cost?
+#
+# In two or three sentences, using your numbers: how did the blur change the roughness and the
+# activation, and why? Which pattern would you rather show to someone to explain filter 0?
+
+# %% grading={"solution": "ex2_4"}
+### BEGIN SOLUTION
+interpretation_2 = (
+    "The blur made the pattern much smoother (lower roughness) and cost a large part of the activation, because it removes "
+    "the high-frequency noise the plain ascent is free to add while the filter's preferred stripes are "
+    "smooth enough to survive it. I would show the blurred pattern: it shows the vertical-edge stripes without noise."
+)
+### STUB
+interpretation_2 = None   # YOUR ANSWER HERE, as a string: "..."
+### END SOLUTION
+
+# %% grading={"check": "ex2_4"}
+check("ex2_4", interpretation_2)

@@ -1,36 +1,46 @@
-"""Master source of the chapter 4 exercises (solutions between the SOLUTION markers)."""
+# %% [markdown]
+# # Exercises 4 · Occlusion, a model-randomisation test and a deletion curve
+#
+# Occlusion asks the model directly: hide part of the image and see how much the score drops.
+# A model-randomisation test (Adebayo et al. 2018) asks whether an explanation depends on what
+# the model learned. A deletion curve asks whether the explanation is faithful: deleting the
+# pixels it calls important should make the score fall faster than deleting random ones.
+#
+# For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check
+# cell. **PASS** = full marks in grading too (the check and the grader use the same judge),
+# **FAIL** = hints on what to look at, **NOT YET** = the cell still leaves `None`. The last
+# exercise is read by your teacher, not scored.
+# While grading, the course's own versions of what an exercise asks you to write are switched
+# off, so write them yourself (a notebook PASS that relies on them would not survive grading).
 
-INTRO = r"""# Exercises 4 · Beyond Grad-CAM: occlusion and sanity checks
-
-Occlusion asks the model directly: hide part of the image, and see how much the score drops.
-Sanity checks ask whether a saliency method really depends on what the model learned, by
-comparing maps with a **rank** correlation. You will build both from scratch.
-
-For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check cell.
-✅ = passes the notebook's checks, ❌ = what to fix, ⏳ = not done yet. Hidden tests grade more strictly."""
-
-SETUP = r"""import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+# %%
+import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
 import numpy as np
 import keras
+from scipy.stats import spearmanr
 
 from course_utils.grading.checks import check
-from course_utils.grading.fixtures import exercise_convnet, exercise_image, probe, rank_pairs
+from course_utils.grading.fixtures import (GREY, OCCLUSION_PATCH, exercise_convnet, exercise_image, probe,
+                                           random_order, randomized_convnet)
 
 keras.utils.set_random_seed(0)
 model = exercise_convnet()               # raw 0-255 pixels in, P(dog) out
 image = exercise_image()                 # the cat 'chelsea', (1, 180, 180, 3)
+random_model = randomized_convnet(model)  # conv2d_4 and the output layer re-drawn at random
 occ_probe = 255 * np.abs(probe((1, 10, 12, 3), seed=7)).clip(0, 1)   # a small test image
-pairs = rank_pairs()                     # (map a, map b) test pairs for exercise 4.3
-print("P(dog) =", round(float(model(image)[0, 0]), 3), "| probe:", occ_probe.shape, "|", len(pairs), "map pairs")"""
+print("P(dog): trained", round(float(model(image, training=False)[0, 0]), 3),
+      "| randomised", round(float(random_model(image, training=False)[0, 0]), 3))
 
-EXERCISES = [
-    ("ex4_1", r"""## Exercise 4.1 (easy) · Occlude one patch
+# %% [markdown] grading={"statement": "ex4_1"}
+# ## Exercise 4.1 (easy, 1 point) · Occlude one patch
+#
+# Write `occlude(image, top, left, patch, fill=GREY)`: return a **copy** of the batch `image`
+# `(1, H, W, 3)` in which the `patch × patch` square whose top-left corner is at row `top`,
+# column `left` is set to `fill` in every colour channel. The original must stay as it was: the
+# occlusion loop builds many images from the same one.
 
-Write `occlude(image, top, left, patch, fill=127.5)`: return a **copy** of the batch `image`
-`(1, H, W, 3)` in which the square `patch × patch` whose top-left corner is at row `top`,
-column `left` is set to `fill` (mid-grey) in every colour channel. The original must stay as
-it was: the occlusion loop builds many images from the same one.""",
-     r"""def occlude(image, top, left, patch, fill=127.5):
+# %% grading={"solution": "ex4_1"}
+def occlude(image, top, left, patch, fill=GREY):
     ### BEGIN SOLUTION
     covered = np.array(image, dtype="float32", copy=True)
     covered[:, top:top + patch, left:left + patch, :] = fill
@@ -38,53 +48,139 @@ it was: the occlusion loop builds many images from the same one.""",
     ### STUB
     # YOUR CODE HERE
     return None
-    ### END SOLUTION""",
-     r"""check("ex4_1", {"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe}, probe=occ_probe)"""),
-    ("ex4_2", r"""## Exercise 4.2 (medium) · An occlusion map
+    ### END SOLUTION
 
-Write `occlusion_map(model, image, patch=45, stride=45)`: slide the grey patch over the image
-(top-left corners at `0, stride, 2*stride, …` while the patch fits) and return a 2-D array
-`(rows, columns)` of how much the probability of **the predicted class** drops when that patch
-is hidden: `p(original) - p(occluded)`. For this one-output model the predicted class is dog
-if P(dog) ≥ 0.5, and then its probability is P(dog); otherwise it is cat, with 1 − P(dog).
+# %% grading={"check": "ex4_1"}
+check("ex4_1", {"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe})
 
-Score all occluded images in **one** batch (`model.predict(batch, verbose=0)`): 16 single
-forward passes would be much slower.""",
-     r"""def occlusion_map(model, image, patch=45, stride=45):
+# %% [markdown] grading={"explanation": "ex4_1"}
+# **Why a copy.** NumPy slicing assignment writes into the array it is given. Without the copy
+# the first occluded patch would stay grey in every later image of the loop, and the map would
+# measure the effect of many patches at once.
+
+# %% [markdown] grading={"statement": "ex4_2"}
+# ## Exercise 4.2 (medium, 1 point) · A model-randomisation test
+#
+# 1. Write `occlusion_map(net, image)`: cut the 180×180 image into a grid of `OCCLUSION_PATCH`-pixel
+#    patches (stride = patch, so 4×4 patches); for each patch (row-major order) grey it out with
+#    your `occlude`, and return a `(rows, columns)` array of how much the probability of **the
+#    class `net` predicts for the whole image** drops: `p(original) - p(occluded)`. For this
+#    one-output model the predicted class is dog if P(dog) ≥ 0.5 (probability P(dog)), else cat
+#    (probability 1 − P(dog)). Score all images in one batch: `net.predict(batch, verbose=0)`.
+# 2. `trained_map = occlusion_map(model, image)`, `randomized_map = occlusion_map(random_model, image)`,
+#    and `similarity` = the Spearman rank correlation of the two flattened maps
+#    (`spearmanr(a, b)[0]`, as a float).
+
+# %% grading={"solution": "ex4_2"}
+def occlusion_map(net, image):
     ### BEGIN SOLUTION
-    height, width = image.shape[1:3]
-    tops = range(0, height - patch + 1, stride)
-    lefts = range(0, width - patch + 1, stride)
-    batch = np.concatenate([occlude(image, t, l, patch) for t in tops for l in lefts])
-    p_dog = model.predict(np.concatenate([image, batch]), verbose=0)[:, 0]
+    rows, cols = image.shape[1] // OCCLUSION_PATCH, image.shape[2] // OCCLUSION_PATCH
+    batch = np.concatenate([image] + [occlude(image, r * OCCLUSION_PATCH, c * OCCLUSION_PATCH, OCCLUSION_PATCH)
+                                      for r in range(rows) for c in range(cols)])
+    p_dog = net.predict(batch, verbose=0)[:, 0]
     p_class = p_dog if p_dog[0] >= 0.5 else 1 - p_dog
-    return (p_class[0] - p_class[1:]).reshape(len(tops), len(lefts))
+    return (p_class[0] - p_class[1:]).reshape(rows, cols)
     ### STUB
     # YOUR CODE HERE
     return None
-    ### END SOLUTION""",
-     r"""check("ex4_2", occlusion_map(model, image), image=image)"""),
-    ("ex4_3", r"""## Exercise 4.3 (hard) · Rank similarity for sanity checks
+    ### END SOLUTION
 
-Sanity checks (Adebayo et al. 2018) compare a saliency map before and after the model's weights
-are randomised. They use the **Spearman rank correlation**: the Pearson correlation of the
-*ranks* of the values, so that only the ordering of the pixels matters, not the scale.
 
-Write `rank_similarity(a, b)` for two maps of the same shape: flatten them, replace each value
-by its rank (ties get the average of their ranks, as `scipy.stats.rankdata` does), and return
-the Pearson correlation of the two rank vectors as a float. A constant map has no ordering:
-return `0.0` for it instead of NaN. The check runs it on the 5 pairs in `pairs`.""",
-     r"""def rank_similarity(a, b):
+### BEGIN SOLUTION
+trained_map = occlusion_map(model, image)
+randomized_map = occlusion_map(random_model, image)
+similarity = float(spearmanr(trained_map.ravel(), randomized_map.ravel())[0])
+print("trained:\n", np.round(trained_map, 3), "\nrandomised:\n", np.round(randomized_map, 3))
+print(f"rank similarity {similarity:.2f}")
+### STUB
+trained_map = None      # YOUR CODE HERE
+randomized_map = None   # YOUR CODE HERE
+similarity = None       # YOUR CODE HERE
+### END SOLUTION
+
+# %% grading={"check": "ex4_2"}
+check("ex4_2", {"trained": trained_map, "randomized": randomized_map, "similarity": similarity})
+
+# %% [markdown] grading={"explanation": "ex4_2"}
+# **Why.** An explanation that is about *the model* must change when the model's learned weights
+# are destroyed. Occlusion passes this test by construction: it only asks the model, so a
+# different model gives a different map, and a low rank similarity is what we hope to see. A
+# method whose map barely changes (high similarity) would be explaining the *image* (edges,
+# contrast), not the model; that is what Adebayo et al. found for several gradient methods.
+
+# %% [markdown] grading={"statement": "ex4_3"}
+# ## Exercise 4.3 (hard, 2 points) · A deletion curve against a random baseline
+#
+# Delete (grey out) the 16 patches of the grid **one more at a time**, in two orders:
+#
+# - `order`: the patches by your `trained_map`, largest drop first
+#   (`np.argsort(-trained_map.ravel(), kind="stable")`, row-major patch indices);
+# - `baseline`: `random_order(16)`.
+#
+# For each order, `curve[k]` = P(predicted class of the original image) after the first `k`
+# patches of the order are grey, for k = 0 … 16 (17 values; score them in one batch). Set
+# `curve`, `random_curve`, and `auc = [mean of curve, mean of random_curve]` (the area under
+# each curve, in units of the whole range).
+
+# %% grading={"solution": "ex4_3"}
+def deletion_curve(net, image, patch_order):
     ### BEGIN SOLUTION
-    from scipy.stats import rankdata
-
-    ra, rb = rankdata(np.ravel(a)), rankdata(np.ravel(b))
-    if ra.std() == 0 or rb.std() == 0:
-        return 0.0
-    return float(np.corrcoef(ra, rb)[0, 1])
+    cols = image.shape[2] // OCCLUSION_PATCH
+    covered, batch = np.array(image, dtype="float32", copy=True), [image]
+    for index in patch_order:
+        row, col = divmod(int(index), cols)
+        covered = occlude(covered, row * OCCLUSION_PATCH, col * OCCLUSION_PATCH, OCCLUSION_PATCH)
+        batch.append(covered)
+    p_dog = net.predict(np.concatenate(batch), verbose=0)[:, 0]
+    return p_dog if p_dog[0] >= 0.5 else 1 - p_dog
     ### STUB
     # YOUR CODE HERE
     return None
-    ### END SOLUTION""",
-     r"""check("ex4_3", [rank_similarity(a, b) for a, b in pairs], pairs=pairs)"""),
-]
+    ### END SOLUTION
+
+
+### BEGIN SOLUTION
+order = np.argsort(-trained_map.ravel(), kind="stable")
+curve = deletion_curve(model, image, order)
+random_curve = deletion_curve(model, image, random_order(16))
+auc = [float(curve.mean()), float(random_curve.mean())]
+print("by the map:", np.round(curve, 2), f"AUC {auc[0]:.3f}")
+print("random:    ", np.round(random_curve, 2), f"AUC {auc[1]:.3f}")
+### STUB
+curve = None          # YOUR CODE HERE: 17 values
+random_curve = None   # YOUR CODE HERE: 17 values
+auc = None            # YOUR CODE HERE: [AUC of curve, AUC of random_curve]
+### END SOLUTION
+
+# %% grading={"check": "ex4_3"}
+check("ex4_3", {"curve": curve, "random": random_curve, "auc": auc})
+
+# %% [markdown] grading={"explanation": "ex4_3"}
+# **Why.** If the map is faithful, the patches it ranks first are the ones the model needs, so
+# deleting them first makes the probability fall fastest and the area under the deletion curve is
+# *smaller* than for a random order. Both curves start at the same value (nothing deleted) and end
+# at the same value (everything grey), so only the order in between differs. A random baseline is
+# needed because greying many patches lowers the score whatever their order; only the gap between
+# the two areas is evidence for the map.
+
+# %% [markdown] grading={"statement": "ex4_4"}
+# ## Exercise 4.4 (in words, read by your teacher) · Is the occlusion map faithful?
+#
+# In two or three sentences, using your numbers: compare the two AUCs, say what the rank similarity
+# of exercise 4.2 tells you, and name one limit of these tests (e.g. grey patches are images the
+# model never saw in training).
+
+# %% grading={"solution": "ex4_4"}
+### BEGIN SOLUTION
+interpretation_4 = (
+    "The printed AUCs compare the map's deletion order with a random one: a smaller AUC for the map means "
+    "it ranks the patches the model needs first. The rank similarity with the randomised model shows "
+    "whether the map depends on the learned weights. A limit: grey squares are unlike any training image, "
+    "so part of the drop may come from the unnatural patch rather than from the missing evidence."
+)
+### STUB
+interpretation_4 = None   # YOUR ANSWER HERE, as a string: "..."
+### END SOLUTION
+
+# %% grading={"check": "ex4_4"}
+check("ex4_4", interpretation_4)

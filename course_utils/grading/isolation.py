@@ -1,0 +1,152 @@
+"""Child side of the sandbox: build an allowlisted root filesystem, drop every privilege, exec.
+
+Runs as `python -m course_utils.grading.isolation CONFIG_JSON` inside fresh mount, PID, network,
+IPC and UTS namespaces made by `unshare` (plus a user namespace when the teacher is not root).
+The new root is an empty tmpfs holding only:
+
+    /usr (+ /bin, /lib, /lib64 links)  read-only   the system libraries Python links against
+    the Python installation and venv   read-only   at their own paths (the venv points there)
+    /course/course_utils               read-only   the grader's copy: no grading/hidden, stubs
+    /course/data                       read-only   the course data the exercises load
+    /home/student                      tmpfs       the one notebook + job, copied in from memory
+    /tmp /var/tmp /dev/shm /run/lock   tmpfs       private, size-limited, gone with the run
+    /dev/{null,zero,full,random,urandom}, a /proc of the run's own PID namespace, /etc/passwd
+
+The old root is detached (pivot_root), so no other host path (.git, solutions/, submissions,
+reports, other checkouts) exists inside. Then capabilities are dropped for good (setpriv:
+empty bounding set, no_new_privs) and, as real root, the uid becomes a throwaway one.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import stat
+import sys
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = 155  # x86_64
+
+SANDBOX_HOME = "/home/student"
+SANDBOX_COURSE = "/course"
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class SetupError(SystemExit):
+    pass
+
+
+def _mount(source, target: str, fstype, flags: int, data: str | None = None) -> None:
+    if _libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
+                   data and data.encode()) != 0:
+        raise SetupError(f"sandbox set-up failed: mount {source} on {target}: {os.strerror(ctypes.get_errno())}")
+
+
+def _tmpfs(target: str, size: int, mode: str = "1777", extra: str = "") -> None:
+    os.makedirs(target, exist_ok=True)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode}{extra}")
+
+
+def _locked_flags(target: str) -> int:
+    """Flags a remount must keep (in a user namespace the kernel refuses to clear them)."""
+    st = os.statvfs(target).f_flag
+    flags = st & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
+    return flags | (MS_RELATIME if st & 4096 else 0)
+
+
+def _bind_ro(fd: int, target: str, is_dir: bool) -> None:
+    """Bind what `fd` is open on (never re-resolving a path) onto `target`, read-only, nosuid."""
+    if is_dir:
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND)
+    nodev = 0 if stat.S_ISCHR(os.stat(target).st_mode) else MS_NODEV  # /dev/null and friends stay usable
+    _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | nodev | _locked_flags(target))
+
+
+def _open_sources(binds: list) -> list:
+    """Open every allowed host path first, while the host filesystem is still visible."""
+    opened = []
+    for source, target in binds:
+        if not os.path.exists(source):
+            continue
+        is_dir = os.path.isdir(source)
+        fd = os.open(source, os.O_PATH | (os.O_DIRECTORY if is_dir else 0))
+        opened.append((fd, target, is_dir))
+    return opened
+
+
+def _read_capped(path: str, cap: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        return os.read(fd, cap + 1)[:cap]
+    finally:
+        os.close(fd)
+
+
+def build_root(config: dict) -> None:
+    limits = config["limits"]
+    uid = int(config["uid"]) if config["mode"] == "root" else 0
+    opened = _open_sources(config["binds"])
+    files = {name: _read_capped(path, int(config["file_cap"])) for name, path in config["files"].items()}
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # A scratch tmpfs over the host's /tmp holds the new root until pivot_root.
+    _tmpfs("/tmp", 1 << 20, "0755")
+    root = "/tmp/root"
+    _tmpfs(root, 8 << 20, "0755")
+    for fd, target, is_dir in opened:
+        _bind_ro(fd, root + target, is_dir)
+        os.close(fd)
+    for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
+        if not os.path.exists(root + "/" + link):
+            os.symlink(to, root + "/" + link)
+    home = root + SANDBOX_HOME
+    _tmpfs(home, int(limits["work_bytes"]), "0700", f",uid={uid},gid={uid}")
+    for name, data in files.items():
+        with open(os.path.join(home, name), "wb") as handle:
+            handle.write(data)
+        os.chown(os.path.join(home, name), uid, uid)
+    for path, size in (("/tmp", limits["tmp_bytes"]), ("/var/tmp", limits["tmp_bytes"] // 4),
+                       ("/dev/shm", limits["tmp_bytes"] // 4), ("/run/lock", 1 << 20)):
+        _tmpfs(root + path, int(size))
+    os.makedirs(root + "/etc", exist_ok=True)
+    with open(root + "/etc/passwd", "w") as handle:
+        handle.write(f"student:x:{uid}:{uid}:student:{SANDBOX_HOME}:/bin/sh\n")
+    with open(root + "/etc/group", "w") as handle:
+        handle.write(f"student:x:{uid}:\n")
+    os.makedirs(root + "/proc", exist_ok=True)
+    _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)  # the skeleton itself
+    os.chdir(root)
+    if _libc.syscall(SYS_PIVOT_ROOT, b".", b".") != 0:
+        raise SetupError(f"sandbox set-up failed: pivot_root: {os.strerror(ctypes.get_errno())}")
+    _libc.umount2(b".", MNT_DETACH)  # the old root, and with it every other host path
+    os.chdir(SANDBOX_HOME)
+
+
+def apply_limits(limits: dict) -> None:
+    for which, value in ((resource.RLIMIT_CPU, limits["cpu_seconds"]), (resource.RLIMIT_AS, limits["memory_bytes"]),
+                         (resource.RLIMIT_FSIZE, limits["file_bytes"]), (resource.RLIMIT_NPROC, limits["processes"]),
+                         (resource.RLIMIT_NOFILE, limits["open_files"]), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(which, (int(value), int(value)))
+
+
+def main(config: dict) -> None:
+    build_root(config)
+    apply_limits(config["limits"])
+    drop = ["/usr/bin/setpriv", "--no-new-privs", "--bounding-set", "-all", "--inh-caps", "-all"]
+    if config["mode"] == "root":
+        uid = str(int(config["uid"]))
+        drop += ["--reuid", uid, "--regid", uid, "--clear-groups"]
+    command = [*drop, "--", *config["command"]]
+    os.execve(command[0], command, config["env"])
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[1]))

@@ -1,0 +1,308 @@
+"""The course as a learner meets it: JupyterLab + headless Chromium, every chapter end to end.
+
+    make test-browser                     # every notebooks/NN_*.ipynb
+    make test-browser CHAPTERS="00 01"    # some of them
+
+For each chapter, on a throw-away copy of notebooks/: open it (check the saved outputs read
+cleanly), run all cells, move every widget control and time until its output redraws, save,
+close, shut the kernel down, reopen (a learner coming back tomorrow) and check again.
+Fails on "Error displaying widget", stderr or traceback output, a raw widget repr
+(`VBox(children=...`), a frozen progress bar, or a widget update slower than 2 s.
+Kept out of `make test` (pytest does not collect this file): it needs Chromium and ~1 min per
+chapter. Chromium is Debian's (`apt-get install chromium`, or $CHROMIUM); never downloaded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from course_utils.notebooks import install_lab_settings  # noqa: E402
+
+MAX_LATENCY_S = 2.0
+RUN_TIMEOUT_S = 1200
+UPDATE_TIMEOUT_S = 30  # how long to wait before calling an update missing (not slow: missing)
+# What a learner must never see in an output area.
+BAD_TEXT = {"Error displaying widget": "a widget that cannot be drawn",
+            "VBox(children=": "a raw widget repr", "HBox(children=": "a raw widget repr",
+            "[00:00<?": "a frozen progress bar"}
+# A JupyterLab that draws every cell (no virtual scrolling), so the whole notebook is in the DOM.
+LAB_USER_SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings":
+                     {"windowingMode": "none"},
+                     "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+                     {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise SystemExit("No Chromium found: install Debian's (`sudo apt-get install -y chromium`) "
+                     "or set $CHROMIUM to its path.")
+
+
+class Lab:
+    """A JupyterLab server on 127.0.0.1 with a random port and token, over a copy of notebooks/."""
+
+    def __init__(self, workdir: Path):
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        settings = workdir / "user-settings"
+        for rel, values in LAB_USER_SETTINGS.items():
+            (settings / rel).parent.mkdir(parents=True, exist_ok=True)
+            (settings / rel).write_text(json.dumps(values))
+        cmd = [str(Path(sys.executable).with_name("jupyter")), "lab", "--no-browser",
+               "--ip=127.0.0.1", f"--port={self.port}", f"--IdentityProvider.token={self.token}",
+               f"--ServerApp.root_dir={workdir / 'notebooks'}", "--LabApp.expose_app_in_browser=True",
+               f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={workdir / 'ws'}"]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0",
+                   JUPYTER_CONFIG_DIR=str(workdir / "config"))
+        self.log = open(workdir / "lab.log", "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                self.api("GET", "/api/status")
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise SystemExit(f"JupyterLab exited; see {workdir / 'lab.log'}")
+                time.sleep(0.5)
+        raise SystemExit("JupyterLab did not answer within 120 s")
+
+    def api(self, method: str, path: str):
+        req = urllib.request.Request(self.base + path, method=method,
+                                     headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def shutdown_kernels(self):
+        for session in self.api("GET", "/api/sessions"):
+            self.api("DELETE", f"/api/sessions/{session['id']}")
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+# --- in-page helpers (JupyterLab exposes its app as window.jupyterapp) ---------------------------
+JS_RUN = "name => window.jupyterapp.commands.execute(name)"
+JS_IDLE = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  if (!w || !w.sessionContext || !w.sessionContext.session) return false;
+  const k = w.sessionContext.session.kernel;
+  if (!k || k.status !== 'idle') return false;
+  const prompts = [...document.querySelectorAll('.jp-InputArea-prompt')].map(p => p.textContent);
+  return !prompts.some(t => t.includes('*'));
+}"""
+JS_PROBLEMS = """(bad) => {
+  const found = [];
+  for (const el of document.querySelectorAll('.jp-OutputArea-output')) {
+    const mime = el.getAttribute('data-mime-type') || '';
+    const text = el.innerText || '';
+    if (mime.includes('stderr')) found.push('stderr/traceback output: ' + text.slice(0, 300));
+    for (const [needle, what] of Object.entries(bad))
+      if (text.includes(needle)) found.push(what + ': ' + text.slice(0, 160));
+  }
+  return found;
+}"""
+JS_SIGNATURE = """root => {
+  const out = root.querySelector('.widget-output');
+  if (!out) return '';
+  const imgs = [...out.querySelectorAll('img')].map(i => i.src.slice(-200)).join('|');
+  return imgs + '#' + out.innerText;
+}"""
+
+
+def open_notebook(page, lab: Lab, name: str):
+    page.goto(f"{lab.base}/lab/tree/{name}?token={lab.token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+    page.wait_for_function(JS_IDLE, timeout=120_000, polling=500)
+    page.wait_for_timeout(1500)  # let widget views restore from the saved state
+
+
+def problems(page) -> list[str]:
+    return page.evaluate(JS_PROBLEMS, BAD_TEXT)
+
+
+def explorers(page):
+    """The outer box of every interactive explorer (a widget box holding an Output)."""
+    boxes = page.query_selector_all(".jp-OutputArea-output .widget-vbox")
+    return [b for b in boxes if b.query_selector(".widget-output")
+            and not b.evaluate("el => !!el.parentElement.closest('.widget-vbox')")]
+
+
+def nudge(control) -> str | None:
+    """Change one control the way a learner would; return what was done (None: not a control)."""
+    classes = control.get_attribute("class") or ""
+    if "widget-dropdown" in classes or "widget-select-multiple" in classes:
+        select = control.query_selector("select")
+        count = select.evaluate("s => s.options.length")
+        if count < 2:
+            return None
+        current = select.evaluate("s => s.selectedIndex")
+        target = count - 1 if current != count - 1 else 0
+        label = select.evaluate("(s, i) => s.options[i].value", target)
+        select.select_option(value=label)
+        return f"select {label!r}"
+    if "widget-slider" in classes:
+        handle = control.query_selector(".noUi-handle")
+        handle.focus()
+        handle.press("ArrowRight")
+        return "slider +1 step"
+    if "widget-inline-hbox" in classes and control.query_selector("input[type=number]"):
+        box = control.query_selector("input[type=number]")
+        box.fill(str(int(box.input_value() or 0) + 1))
+        box.press("Enter")
+        return "number +1"
+    if "widget-button" in classes:
+        control.click()
+        return "click"
+    return None
+
+
+def wait_for_redraw(page, root, before, what: str, start: float) -> tuple[str, float]:
+    """Seconds from `start` (just before the control moved) until the output has changed."""
+    try:
+        page.wait_for_function(f"([r, old]) => {{ const s = ({JS_SIGNATURE})(r); "
+                               "return s !== old && s.length > 1; }",
+                               arg=[root, before], timeout=UPDATE_TIMEOUT_S * 1000, polling=20)
+        return what, time.perf_counter() - start
+    except Exception:
+        return f"{what} (no redraw within {UPDATE_TIMEOUT_S} s)", float("inf")
+
+
+def move_widgets(page) -> list[tuple[str, float]]:
+    """Move every control of every explorer; time each redraw of the explorer's output.
+
+    An explorer with a button (change settings, then press Run) is timed on the button only.
+    """
+    latencies = []
+    for root in explorers(page):
+        controls = [c for c in root.query_selector_all(
+            ".widget-dropdown, .widget-select-multiple, .widget-slider, .widget-inline-hbox, "
+            "button.widget-button") if not c.evaluate("el => !!el.closest('.widget-output')")]
+        buttons = [c for c in controls if "widget-button" in (c.get_attribute("class") or "")]
+        for control in [c for c in controls if c not in buttons] + buttons:
+            desc = control.evaluate(
+                "el => ((el.querySelector('.widget-label') || {}).innerText || el.innerText || '?')")
+            before = root.evaluate(JS_SIGNATURE)
+            start = time.perf_counter()
+            action = nudge(control)
+            if action is None:
+                continue
+            if buttons and control not in buttons:
+                page.wait_for_timeout(300)  # takes effect on the next Run
+                continue
+            latencies.append(wait_for_redraw(page, root, before, f"{desc.strip()}: {action}", start))
+    return latencies
+
+
+def check_chapter(page, lab: Lab, name: str, shots: Path) -> tuple[list[str], dict]:
+    failures, stats = [], {}
+    open_notebook(page, lab, name)
+    failures += [f"on first open: {p}" for p in problems(page)]
+    start = time.perf_counter()
+    page.evaluate(JS_RUN, "notebook:run-all-cells")
+    page.wait_for_timeout(1000)
+    page.wait_for_function(JS_IDLE, timeout=RUN_TIMEOUT_S * 1000, polling=500)
+    stats["run_s"] = time.perf_counter() - start
+    failures += [f"after running: {p}" for p in problems(page)]
+    stats["explorers"] = len(explorers(page))
+    stats["latencies"] = move_widgets(page)
+    failures += [f"widget '{what}' took {s:.2f} s (limit {MAX_LATENCY_S} s)"
+                 for what, s in stats["latencies"] if s > MAX_LATENCY_S]
+    failures += [f"after moving widgets: {p}" for p in problems(page)]
+    page.screenshot(path=str(shots / f"{Path(name).stem}-run.png"), full_page=False)
+    page.evaluate(JS_RUN, "docmanager:save")
+    page.wait_for_timeout(1500)
+    page.evaluate(JS_RUN, "application:close-all")
+    page.wait_for_timeout(500)
+    lab.shutdown_kernels()  # a learner coming back tomorrow: no live widget models left
+    open_notebook(page, lab, name)
+    failures += [f"after save + reopen: {p}" for p in problems(page)]
+    restored = explorers(page)
+    if len(restored) < stats["explorers"]:
+        failures.append(f"after save + reopen: {len(restored)} of {stats['explorers']} explorers "
+                        "drawn from the saved widget state")
+    if restored:
+        restored[0].scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / f"{Path(name).stem}-reopened.png"), full_page=False)
+    page.evaluate(JS_RUN, "application:close-all")
+    lab.shutdown_kernels()
+    return failures, stats
+
+
+def main(argv=None) -> int:
+    from playwright.sync_api import sync_playwright
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("chapters", nargs="*", help="chapter numbers, e.g. 00 01 (default: all)")
+    parser.add_argument("--shots", type=Path, help="folder for screenshots (default: a temp folder)")
+    args = parser.parse_args(argv)
+
+    install_lab_settings()  # the same JupyterLab set-up `make lab` gives a learner
+    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.chapters:
+        notebooks = [nb for nb in notebooks if nb.name[:2] in {c[:2] for c in args.chapters}]
+    if not notebooks:
+        raise SystemExit(f"No chapter notebook matches {args.chapters}")
+    workdir = Path(tempfile.mkdtemp(prefix="course-browser-"))
+    shutil.copytree(REPO / "notebooks", workdir / "notebooks")
+    shots = args.shots or workdir / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    lab = Lab(workdir)
+    report, all_failures = [], []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
+                                        args=["--no-sandbox"] if os.geteuid() == 0 else [])
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            for nb in notebooks:
+                failures, stats = check_chapter(page, lab, nb.name, shots)
+                all_failures += [f"{nb.name}: {f}" for f in failures]
+                report.append((nb.name, stats))
+                lats = stats.get("latencies", [])
+                print(f"{nb.name}: ran in {stats['run_s']:.1f} s, {stats['explorers']} explorer(s), "
+                      f"{len(lats)} widget updates, "
+                      f"{len(failures)} problem(s)", flush=True)
+                for what, seconds in lats:
+                    print(f"    {seconds:6.2f} s  {what}", flush=True)
+            browser.close()
+    finally:
+        lab.stop()
+    print(f"screenshots: {shots}")
+    for failure in all_failures:
+        print("FAIL", failure)
+    print("PASS" if not all_failures else f"{len(all_failures)} problem(s)")
+    if not all_failures:
+        shutil.rmtree(workdir / "notebooks", ignore_errors=True)
+    return 1 if all_failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The in-notebook check and the hidden grading agree on every exercise, and trivial answers fail.
+
+A matrix of answers (right, partly right, and six trivial or wrong kinds: all-zero, constant,
+random, the input itself, right shape with wrong values, transposed) goes through both the
+notebook's `feedback` (what `check` prints) and the grader's `grade` (on the answer after its
+trip through the sandbox wall). PASS must mean full marks, FAIL fewer; right answers must PASS,
+trivial ones FAIL. The right answers are computed here by the fixtures' references, never typed in.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_utils.grading import fixtures as fx
+from course_utils.grading.answers import answer_bytes, load_answer
+from course_utils.grading.checks import feedback
+from course_utils.grading.exercises import EXERCISES
+from course_utils.grading.hidden.tests import grade
+
+GRADED = [e.id for e in EXERCISES if e.kind == "graded"]
+TEXTS = [e.id for e in EXERCISES if e.kind == "text"]
+TRIVIAL = ("all_zero", "constant", "random", "input_itself", "wrong_values", "transposed")
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    model = fx.exercise_convnet()
+    return {"model": model, "cat": fx.exercise_image(), "edges": fx.edge_model()}
+
+
+def right_answer(exercise_id, ctx):
+    """(answer, the exercise's input) as a correct solution would produce them."""
+    from scipy.stats import spearmanr
+
+    from course_utils.activations import input_similarity
+    from course_utils.small_convnet import training_graph
+
+    model, cat = ctx["model"], ctx["cat"]
+    names = fx.conv_names(model)
+    if exercise_id in ("ex1_1", "ex1_2"):
+        acts = fx.conv_activations(model, cat, names)
+        if exercise_id == "ex1_1":
+            return {"image": cat, "zeros": [float(np.mean(a == 0)) for a in acts]}, cat
+        likeness = [float(input_similarity(a, cat).mean()) for a in acts]
+        return {"image": cat, "likeness": likeness, "most_abstract": names[int(np.argmin(likeness))]}, cat
+    if exercise_id == "ex1_3":
+        trap = fx.trap_batch()
+        p = np.asarray(model(trap, training=False))[:, 0]
+        trainer = training_graph(model)
+        return {"inference": [p, p], "training": [float(trainer(cat)[0, 0]) for _ in range(8)]}, trap
+    if exercise_id == "ex2_1":
+        probe = fx.probe((1, 12, 12, 4), seed=3)
+        return [float(probe[:, 2:-2, 2:-2, k].mean()) for k in range(4)], probe
+    if exercise_id == "ex2_2":
+        from course_utils.grading.compare import _ascent_step
+
+        return _ascent_step(1, fx.ASCENT_RATE), fx.pattern_start()
+    if exercise_id == "ex2_3":
+        plain, blurred = fx.ascent_pattern(ctx["edges"], 0), fx.ascent_pattern(ctx["edges"], 0, fx.BLUR_SIGMA)
+        act = [float(np.asarray(ctx["edges"](p[None]))[0, 2:-2, 2:-2, 0].mean()) for p in (plain, blurred)]
+        return {"plain": plain, "blurred": blurred, "roughness": [fx.roughness(plain), fx.roughness(blurred)],
+                "activation": act}, fx.pattern_start()[0]
+    if exercise_id == "ex3_1":
+        probe = fx.probe((1, 6, 6, 8), seed=4)
+        return probe.mean(axis=(0, 1, 2)), probe
+    if exercise_id == "ex3_2":
+        act, weights = fx.probe((1, 6, 6, 8), seed=5, relu=True), fx.probe((8,), seed=6)
+        raw = np.maximum(act[0] @ weights, 0)
+        return raw / raw.max(), act[0, :, :, 0]
+    if exercise_id == "ex3_3":
+        heat = fx.grad_cam_reference(model, cat, "conv2d_3")
+        peak = np.unravel_index(int(np.argmax(heat)), heat.shape)
+        return {"layer": "conv2d_3", "heatmap": heat, "peak": [int(peak[0]), int(peak[1])]}, cat[0, :18, :18, 0] / 255
+    if exercise_id == "ex4_1":
+        probe = 255 * np.abs(fx.probe((1, 10, 12, 3), seed=7)).clip(0, 1)
+        occluded = probe.copy()
+        occluded[:, 2:6, 3:7, :] = fx.GREY
+        return {"occluded": occluded, "original": probe}, probe
+    trained = fx.occlusion_reference(model, cat)
+    if exercise_id == "ex4_2":
+        randomized = fx.occlusion_reference(fx.randomized_convnet(model), cat)
+        return {"trained": trained, "randomized": randomized,
+                "similarity": float(spearmanr(trained.ravel(), randomized.ravel())[0])}, cat[0, :4, :4, 0] / 255
+    order = np.argsort(-trained.ravel(), kind="stable")
+    curve, rand = fx.deletion_reference(model, cat, order), fx.deletion_reference(model, cat, fx.random_order(16))
+    return {"curve": curve, "random": rand, "auc": [curve.mean(), rand.mean()]}, cat[0, 0, :17, 0] / 255
+
+
+def _numeric(value) -> bool:
+    return not isinstance(value, str)
+
+
+def _trivial(kind: str, value, source):
+    array = np.asarray(value, dtype="float64")
+    rng = np.random.default_rng(5)
+    if kind == "all_zero":
+        return np.zeros_like(array)
+    if kind == "constant":
+        return np.full_like(array, 0.5)
+    if kind == "random":
+        return rng.random(array.shape) * max(1.0, float(np.abs(array).max()))
+    if kind == "input_itself":
+        return source
+    if kind == "wrong_values":
+        return array * 1.5 + 0.1 * rng.standard_normal(array.shape)
+    if array.ndim == 0:
+        return array
+    return np.swapaxes(array, -1, -2) if array.ndim >= 2 else array[::-1].copy()
+
+
+def trivial_answer(kind, right, source):
+    if isinstance(right, dict):
+        return {k: (_trivial(kind, v, source) if _numeric(v) else v) for k, v in right.items()}
+    return _trivial(kind, right, source)
+
+
+def partly_right(right):
+    """The right answer with one part spoilt: half of an array, or the last entry of a dict."""
+    def spoil(value):
+        array = np.array(value, dtype="float64", copy=True)
+        flat = array.reshape(-1)
+        flat[: max(1, flat.size // 2)] += 1.0
+        return array
+    if isinstance(right, dict):
+        key = [k for k, v in right.items() if _numeric(v)][-1]
+        return dict(right, **{key: spoil(right[key])})
+    return spoil(right)
+
+
+def both(exercise_id, answer):
+    """(the notebook's verdict word, the grader's fraction) for one answer."""
+    text = feedback(exercise_id, answer)
+    fraction, _ = grade(exercise_id, load_answer(answer_bytes(answer)))
+    return text.split(" ex")[0], fraction, text
+
+
+MATRIX = [(e, kind) for e in GRADED for kind in ("right", "partly_right") + TRIVIAL]
+
+
+@pytest.mark.parametrize("exercise_id, kind", MATRIX, ids=[f"{e}-{k}" for e, k in MATRIX])
+def test_notebook_check_and_grading_agree(exercise_id, kind, ctx):
+    right, source = right_answer(exercise_id, ctx)
+    answer = right if kind == "right" else partly_right(right) if kind == "partly_right" else \
+        trivial_answer(kind, right, source)
+    word, fraction, text = both(exercise_id, answer)
+    assert (word == "PASS") == (fraction == 1.0), (word, fraction, text)
+    if kind == "right":
+        assert word == "PASS", text
+    else:
+        assert word == "FAIL" and fraction < 1.0, text
+    if word == "FAIL":
+        assert "\n   - " in text  # a reason, as words
+
+
+def test_partial_credit_exists_where_an_answer_has_parts(ctx):
+    partial = [e for e in GRADED if 0 < both(e, partly_right(right_answer(e, ctx)[0]))[1] < 1]
+    assert len(partial) >= 6, partial
+
+
+TEXT_CASES = [("words", True), ("", False), ("YOUR ANSWER HERE", False), ("7", False), (None, False)]
+
+
+@pytest.mark.parametrize("exercise_id", TEXTS)
+@pytest.mark.parametrize("text, collected", TEXT_CASES, ids=[c[0] or "empty" for c in TEXT_CASES])
+def test_free_text_is_collected_not_scored(exercise_id, text, collected):
+    if text == "words":
+        text = "Deeper layers are sparser and look less like the photo, as the numbers above show."
+    shown = feedback(exercise_id, text)
+    assert shown.startswith("COLLECTED" if collected else "NOT YET"), shown
+    if text is not None:
+        fraction, message = grade(exercise_id, load_answer(answer_bytes(text)))
+        assert (fraction == 1.0) == collected
+        assert not collected or message == f"answer: {text}"  # the teacher sees the text itself
+
+
+def test_feedback_never_gives_the_expected_numbers(ctx):
+    right, _ = right_answer("ex3_1", ctx)
+    text = feedback("ex3_1", right * 2)
+    assert text.startswith("FAIL") and not any(f"{v:.3f}" in text for v in right)
+
+
+def test_matrix_size():
+    """answers x exercises, as reported in the closing note."""
+    assert len(MATRIX) == len(GRADED) * (2 + len(TRIVIAL)) and len(GRADED) >= 12

@@ -1,0 +1,302 @@
+"""The grader against hostile classes: links, pipes, odd names, escapes from the sandbox.
+
+Fast unit tests first (no notebook runs). Then one real class is graded twice, as root
+("root": namespaces + throwaway uid) and through an unprivileged user namespace ("userns":
+the path a teacher who is not root takes; here forced while running as root, since the
+Python install lives under /root and a real unprivileged account cannot run it).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from course_utils.grading.answers import MAX_TEXT_CHARS, AnswerFormatError, answer_bytes, load_answer
+from course_utils.grading.build import build_notebook
+from course_utils.grading.exercises import of_chapter
+from course_utils.grading.harness import RunOutcome, grade_folder, read_frames
+from course_utils.grading.report import for_csv, for_markdown, for_terminal, summary_markdown, write_report
+from course_utils.grading.sandbox import FORBIDDEN_IN_GRADING, Limits, isolation_level, prepare_course_copy
+from course_utils.grading.submissions import discover
+
+sys.path.insert(0, str(Path(__file__).parent / "hostile_submissions"))
+import hostile  # noqa: E402
+
+CH2_POINTS = sum(e.points for e in of_chapter(2))
+HOST_TMP = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+MARK = "grader-safety-leftover"
+DAEMON_SECONDS = "997.25"  # the daemon's `sleep` argument: how the test recognises it
+
+# In-sandbox attacks on exercise TARGET (the rest of the notebook is solved).
+ESCAPES = {
+    "search_host": (  # .git, another checkout, solutions, masters: anything that holds the answer
+        "import os, subprocess\nfound = []\n"
+        "for top, dirs, files in os.walk('/'):\n"
+        "    if top.startswith('/proc'):\n        dirs[:] = []\n        continue\n"
+        "    for name in dirs + files:\n"
+        "        if name == '.git' or name.endswith('_solutions.ipynb') or (name == 'masters' and top.endswith('hidden')):\n"
+        "            found.append(os.path.join(top, name))\n"
+        "for git in [f for f in found if f.endswith('.git')]:\n"
+        "    subprocess.run(['git', '-C', os.path.dirname(git), 'show', 'HEAD:course_utils/grading/hidden/masters/ch2.py'])\n"
+        "raise RuntimeError(f'FOUND {found[:5]}' if found else 'SEARCHED-CLEAN')\n"),
+    "leave_files": (
+        "import os, shutil\n"
+        f"for d in {HOST_TMP!r}:\n"
+        "    try:\n"
+        f"        shutil.copy('/bin/sh', os.path.join(d, '{MARK}'))\n"
+        f"        os.chmod(os.path.join(d, '{MARK}'), 0o4755)\n"
+        "    except OSError as exc:\n        raise RuntimeError(f'NOT-WRITTEN {d}: {exc}')\n"
+        "raise RuntimeError('LEFT-FILES')\n"),
+    "daemon": (
+        "import os\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        f"        os.execv('/bin/sleep', ['sleep', '{DAEMON_SECONDS}'])\n    os._exit(0)\n"),
+    "fill_disk": (
+        "with open('big.bin', 'wb') as f:\n    for _ in range(2000):\n        f.write(b'x' * (1 << 20))\n"),
+}
+# What the feedback on TARGET must say: proof the attack ran, and what stopped it.
+ESCAPE_EVIDENCE = {"search_host": "SEARCHED-CLEAN", "leave_files": "LEFT-FILES", "daemon": "NameError|still None|no answer",
+                   "fill_disk": "File too large|No space left",
+}
+
+
+def _names_with_tricks() -> list[str]:
+    return ["anna\n## anna: 0 points", "=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\x1b[2K\x1b[1Aeve",
+            "<script>alert(1)</script>", "[link](x)"]
+
+
+# ---------------------------------------------------------------- fast unit tests
+
+def test_discover_never_follows_links_or_blocks(tmp_path):
+    solved = nbformat.writes(build_notebook(2, solved=True)).encode()
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "02_exercises.ipynb").write_bytes(solved)
+    (tmp_path / ".dotted").mkdir()
+    (tmp_path / ".dotted" / "02_exercises.ipynb").write_bytes(solved)
+    (tmp_path / "dir_link").symlink_to(tmp_path / "real")
+    for name, make in {"fifo": lambda p: os.mkfifo(p), "zero": lambda p: p.symlink_to("/dev/zero"),
+                       "dangling": lambda p: p.symlink_to(tmp_path / "nothing"),
+                       "classmate": lambda p: p.symlink_to(tmp_path / "real" / "02_exercises.ipynb"),
+                       "folder": lambda p: p.mkdir(),
+                       "sparse": lambda p: _sparse(p)}.items():
+        (tmp_path / name).mkdir()
+        make(tmp_path / name / "02_exercises.ipynb")
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    os.makedirs(os.path.join(deep, *["d"] * 300))
+    students = {s.name: s for s in discover(tmp_path)}
+    assert set(students) == {"real", ".dotted", "dir_link", "fifo", "zero", "dangling", "classmate", "folder",
+                             "sparse", "deep"}
+    assert students["real"].notebooks[0].data == solved and students[".dotted"].notebooks[0].data == solved
+    assert "symbolic link" in students["dir_link"].problem
+    reasons = {name: students[name].notebooks[0].problem for name in ("fifo", "zero", "dangling", "classmate",
+                                                                       "folder", "sparse")}
+    assert all(reasons.values()) and not any(students[n].notebooks[0].data for n in reasons), reasons
+    assert "named pipe" in reasons["fifo"] and "folder" in reasons["folder"] and "MB" in reasons["sparse"]
+    assert students["deep"].notebooks == []
+
+
+def _sparse(path: Path) -> None:
+    with open(path, "wb") as handle:
+        handle.truncate(4 << 30)
+
+
+@pytest.mark.parametrize("name", _names_with_tricks())
+def test_every_output_escapes_names(name):
+    assert "\x1b" not in for_terminal(name) and "\n" not in for_terminal(name)
+    assert for_csv(name)[0] not in "=+-@" and "\n" not in for_csv(name)
+    md = for_markdown(name)
+    assert "\n" not in md and "<script>" not in md and "](" not in md
+
+
+def test_summary_cannot_gain_a_fake_student_section():
+    from course_utils.grading.harness import GradingResult, Row
+
+    rows = [Row(n, 2, "ex2_1", "t", 0.0, 1, "wrong", "error: \n## mallory: 16 / 16 <b>x</b>")
+            for n in _names_with_tricks()]
+    text = summary_markdown(GradingResult(rows, 1.0, "root", {}))
+    headings = [line for line in text.splitlines() if line.startswith("## ")]
+    assert len(headings) == len(_names_with_tricks())
+    assert not any(line.startswith("## mallory") for line in text.splitlines())
+    assert all("\\x0a" in line for line in text.splitlines() if line.startswith("## anna"))  # one section, escaped
+
+
+def test_events_and_answers_of_unexpected_types_are_dropped():
+    frames = [({"kind": "event", "event": {"cell": [1], "error": ["x"], "exercise": {"a": 1}}}, b""),
+              ({"kind": "answer", "exercise": ["ex2_1"]}, b""), (["not", "a", "dict"], b""),
+              ({"kind": "answer", "exercise": "ex2_1"}, answer_bytes([1.0, 2.0, 3.0, 4.0]))]
+    run = read_frames(RunOutcome(0, False, 1.0, "", frames), {"ex2_1"})
+    assert run.events == [{}] and list(run.answers) == ["ex2_1"]
+
+
+def test_answers_are_capped_after_decompression_and_text_is_bounded():
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        buffer = io.BytesIO()
+        np.save(buffer, np.zeros(48 * 1024 * 1024 // 8))  # 48 MB of zeros, a few kB compressed
+        archive.writestr("value.npy", buffer.getvalue())
+    assert len(bomb.getvalue()) < 1_000_000
+    with pytest.raises(AnswerFormatError, match="expands"):
+        load_answer(bomb.getvalue())
+    assert str(load_answer(answer_bytes("the blur trades detail for readability"))).startswith("the blur")
+    with pytest.raises(AnswerFormatError, match="longer than"):
+        load_answer(answer_bytes("x" * (MAX_TEXT_CHARS + 1)))
+
+
+def test_course_copy_has_no_hidden_tests_and_stubs_forbidden_functions(tmp_path):
+    missing = prepare_course_copy(tmp_path, dict(FORBIDDEN_IN_GRADING, **{"course_utils.cam": ["grad_cam", "nope"]}))
+    assert missing == ["course_utils.cam.nope"]
+    assert not (tmp_path / "course_utils" / "grading" / "hidden").exists()
+    code = ("import course_utils.cam as c, course_utils.sanity as s\n"
+            "for f in (c.grad_cam, s.rank_similarity):\n"
+            "    try:\n        f(1, 2)\n    except NotImplementedError as e:\n        print('STUB', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(tmp_path)),
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path).stdout
+    assert out.count("STUB") == 2 and "write it yourself" in out
+
+
+# ---------------------------------------------------------------- a hostile class, graded for real
+
+def _class(folder: Path) -> dict[str, str]:
+    """Writes the class; returns student → what they must get on chapter 2 ('full', 'zero', 'not-target')."""
+    solved = build_notebook(2, solved=True)
+    expect = {}
+    for name in ("honest", ".dot_honest"):
+        (folder / name).mkdir()
+        nbformat.write(solved, folder / name / "02_exercises.ipynb")
+        expect[name] = "full"
+    (folder / "to_solutions").symlink_to(Path(__file__).resolve().parents[1] / "solutions")
+    (folder / "to_classmate").mkdir()
+    (folder / "to_classmate" / "02_exercises.ipynb").symlink_to(folder / "honest" / "02_exercises.ipynb")
+    (folder / "fifo").mkdir()
+    os.mkfifo(folder / "fifo" / "02_exercises.ipynb")
+    (folder / "zero").mkdir()
+    (folder / "zero" / "02_exercises.ipynb").symlink_to("/dev/zero")
+    (folder / "dir_named_notebook" / "02_exercises.ipynb").mkdir(parents=True)
+    for name in ("to_solutions", "to_classmate", "fifo", "zero", "dir_named_notebook"):
+        expect[name] = "zero"
+    trick = _names_with_tricks()[0]
+    (folder / trick).mkdir()
+    (folder / trick / "02_exercises.ipynb").symlink_to("/etc/shadow")
+    expect[trick] = "zero"
+    for name, code in ESCAPES.items():
+        (folder / name).mkdir()
+        nbformat.write(hostile.hostile_notebook(code), folder / name / "02_exercises.ipynb")
+        expect[name] = "not-target"
+    return expect
+
+
+def _leftovers() -> list[str]:
+    found = [os.path.join(d, MARK) for d in HOST_TMP if os.path.lexists(os.path.join(d, MARK))]
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if handle.read() == b"sleep\0" + DAEMON_SECONDS.encode() + b"\0":
+                    found.append(f"process {pid}")
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture(scope="module", params=["root", "userns"])
+def graded(request, tmp_path_factory):
+    if isolation_level() == "none" or (request.param == "root" and isolation_level() != "root"):
+        pytest.skip(f"no {request.param} isolation on this machine")
+    folder = tmp_path_factory.mktemp(f"class_{request.param}")
+    expect = _class(folder)
+    result = grade_folder(folder, Limits(wall_seconds=120, cell_seconds=40), workers=3, level=request.param)
+    out = tmp_path_factory.mktemp(f"report_{request.param}")
+    write_report(result, out)
+    return result, expect, out
+
+
+def test_honest_students_keep_full_marks_and_hostile_ones_earn_nothing(graded):
+    result, expect, _ = graded
+    points = {}
+    for row in result.rows:
+        if row.chapter == 2:
+            points.setdefault(row.student, {})[row.exercise] = row
+    assert set(points) == set(expect), "every student is graded, dot-folders and odd names included"
+    for student, what in expect.items():
+        got = sum(r.points for r in points[student].values())
+        if what == "full":
+            assert got == CH2_POINTS, (student, [(r.exercise, r.feedback) for r in points[student].values()])
+        elif what == "zero":
+            assert got == 0 and all(r.feedback.startswith("could not grade") for r in points[student].values())
+        else:
+            target = points[student][hostile.TARGET]
+            assert target.points == 0 and re.search(ESCAPE_EVIDENCE[student], target.feedback), (student, target.feedback)
+
+
+def test_report_lists_everyone_safely(graded):
+    _, expect, out = graded
+    with open(out / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["student"] for r in rows} == {for_csv(name) for name in expect}
+    assert all(r["student"][0] not in "=+-@" for r in rows)
+    summary = (out / "summary.md").read_text()
+    assert all("\\x0a" in line for line in summary.splitlines() if line.startswith("## anna"))
+
+
+def test_nothing_outlives_the_run_or_stays_on_the_host(graded):
+    result, _, _ = graded
+    assert _leftovers() == []
+    alive = [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _uid(pid) in result.uids]
+    assert alive == [], f"processes of this grading's throwaway users still running: {alive}"
+
+
+def _uid(pid: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- the command line teachers use
+
+def _filesystem_only_class(folder: Path) -> list[str]:
+    """Students whose notebooks can never be run (so no sandbox is needed to grade them)."""
+    names = _names_with_tricks()[:6]
+    for name in names:
+        (folder / name).mkdir()
+        (folder / name / "02_exercises.ipynb").symlink_to("/etc/shadow")
+    (folder / ".dot").mkdir()
+    os.mkfifo(folder / ".dot" / "02_exercises.ipynb")
+    return [*names, ".dot"]
+
+
+def test_make_grade_reports_everyone_outside_the_checkout_with_clean_console(tmp_path):
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "class").mkdir()
+    names = _filesystem_only_class(tmp_path / "class")
+    done = subprocess.run(["make", "-s", "-o", "setup", "grade", f"SUBMISSIONS={tmp_path / 'class'}",
+                           f"REPORTS={tmp_path / 'reports'}"], cwd=repo, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "\x1b" not in done.stdout + done.stderr
+    assert all(f"{for_terminal(name)}: 0 / " in done.stdout for name in names), done.stdout
+    with open(tmp_path / "reports" / "grades.csv", newline="") as handle:
+        assert {r["student"] for r in csv.DictReader(handle)} == {for_csv(n) for n in names}
+    inside = subprocess.run([sys.executable, "-m", "course_utils.grading", str(tmp_path / "class"),
+                             "--out", str(repo / "grading_reports")], cwd=repo, capture_output=True, text=True,
+                            timeout=300)
+    assert inside.returncode == 2 and "inside the course checkout" in inside.stderr
+
+
+def test_without_any_isolation_grading_is_refused_unless_asked(tmp_path):
+    (tmp_path / "class").mkdir()
+    _filesystem_only_class(tmp_path / "class")
+    env = dict(os.environ, PATH="/nonexistent")  # no unshare: what a machine without namespaces looks like
+    argv = [sys.executable, "-m", "course_utils.grading", str(tmp_path / "class"), "--out", str(tmp_path / "r")]
+    refused = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "--no-isolation" in refused.stderr and not (tmp_path / "r").exists()
+    accepted = subprocess.run([*argv, "--no-isolation"], env=env, capture_output=True, text=True, timeout=300)
+    assert accepted.returncode == 0 and "run as YOUR user" in accepted.stderr
+    assert (tmp_path / "r" / "summary.md").is_file()
