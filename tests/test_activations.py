@@ -35,7 +35,10 @@ def three_ways():
         x = layer(x)
     functional = keras.Model(inp, x)
     inp = keras.Input(SHAPE)
-    x = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomZoom(0.2)], name="augment")(inp)
+    # Explicit names: Keras numbers auto-named layers per process, so "random_flip" would
+    # become "random_flip_1" when another test built one first.
+    augment = [layers.RandomFlip("horizontal", name="random_flip"), layers.RandomZoom(0.2, name="random_zoom")]
+    x = keras.Sequential(augment, name="augment")(inp)
     for layer in _stack():
         x = layer(x)
     nested = keras.Model(inp, x)

@@ -148,6 +148,8 @@ def test_notebook_check_and_grading_agree(exercise_id, kind, ctx):
         assert word == "PASS", text
     else:
         assert word == "FAIL" and fraction < 1.0, text
+    if kind in TRIVIAL:  # no credit at all, not even for measuring a trivial answer consistently
+        assert fraction == 0.0, text
     if word == "FAIL":
         assert "\n   - " in text  # a reason, as words
 

@@ -6,6 +6,8 @@ full marks there, and FAIL means fewer. Failing feedback gives hints, never the 
 """
 from __future__ import annotations
 
+import os
+
 from .answers import AnswerFormatError, _missing, answer_bytes, load_answer
 from .compare import judge
 from .exercises import by_id
@@ -17,6 +19,10 @@ def feedback(exercise_id: str, answer) -> str:
     """The feedback line(s) `check` prints, as a string."""
     exercise = by_id(exercise_id)
     title = f"{exercise_id} ({exercise.title})"
+    if os.environ.get("COURSE_GRADED_RUN") == "1":
+        # Inside the grading sandbox the judge's reference functions are switched off (a learner
+        # could call them for the answer); the grader judges this answer outside, with the same judge.
+        return f"{title}: handed in; the grader checks it outside this run."
     if _missing(answer):
         return f"{NOT_YET} {title}: not done yet. Fill in the cell above (it still leaves None), run it, then this check."
     try:

@@ -163,10 +163,11 @@ def ex1_2(answer):
         raise Wrong("`likeness` should hold one number per Conv2D layer, in the order of `conv_layers`")
     want = np.array([float(input_similarity(a, image).mean()) for a in fx.conv_activations(model, image, names)])
     abstract = _text(answer["most_abstract"], "most_abstract")
+    likeness_ok = _close(likeness, want, rtol=1e-3, atol=1e-3)
     return _score([
-        (0.7, _close(likeness, want, rtol=1e-3, atol=1e-3),
+        (0.7, likeness_ok,
          "`likeness` is not the mean over channels of input_similarity(activation, my_image) for every layer"),
-        (0.3, abstract == names[int(np.argmin(likeness))],
+        (0.3, likeness_ok and abstract == names[int(np.argmin(likeness))],
          "`most_abstract` should name the layer whose channels look least like your photo (by your numbers)"),
     ])
 
@@ -178,11 +179,12 @@ def ex1_3(answer):
     want = np.asarray(model(batch, training=False))[:, 0]
     training = _array(answer["training"], "training").ravel()
     distinct = len(np.unique(np.round(training, 4)))
+    inference_ok = _close(inference, np.stack([want, want]), atol=1e-4)
     return _score([
-        (0.6, _close(inference, np.stack([want, want]), atol=1e-4),
+        (0.6, inference_ok,
          "predict_dog should give P(dog) of the model in inference mode, the same on every call: "
          "which argument turns the random layers off?"),
-        (0.4, training.size == 8 and training.min() >= 0 and training.max() <= 1 and distinct >= 3,
+        (0.4, inference_ok and training.size == 8 and training.min() >= 0 and training.max() <= 1 and distinct >= 3,
          "`training` should hold 8 P(dog) values from plain calls of `trainer` on your image "
          "(they should not all be the same)"),
     ])
@@ -220,6 +222,12 @@ def ex2_2(answer):
     ])
 
 
+def _same_pattern(pattern, reference) -> bool:
+    """Same direction (correlation) and same scale (relative L2 error under 2%)."""
+    error = np.linalg.norm(pattern - reference) / max(np.linalg.norm(reference), 1e-12)
+    return _correlation(pattern, reference) > 0.99 and error < 0.02
+
+
 def ex2_3(answer):
     answer = _entries(answer, ("plain", "blurred", "roughness", "activation"))
     plain = _array(answer["plain"], "plain", (32, 32, 3))
@@ -229,15 +237,16 @@ def ex2_3(answer):
     model = _edges()
     own_act = [float(np.asarray(model(p[None].astype("float32"), training=False))[0, 2:-2, 2:-2, 0].mean())
                for p in (plain, blurred)]
+    plain_ok, blurred_ok = _same_pattern(plain, _pattern(False)), _same_pattern(blurred, _pattern(True))
+    # The measurements count only on the right patterns: measuring a blank image earns nothing.
     return _score([
-        (0.3, _correlation(plain, _pattern(False)) > 0.99,
-         f"`plain` is not {fx.ASCENT_STEPS} normalised ascent steps for filter 0 from start_image"),
-        (0.3, _correlation(blurred, _pattern(True)) > 0.99,
-         "`blurred` is not the same ascent with the Gaussian blur applied after every step"),
-        (0.2, np.allclose(rough, [fx.roughness(plain), fx.roughness(blurred)], rtol=1e-3, atol=1e-6),
-         "`roughness` is not the mean absolute neighbour difference of YOUR two patterns' grey level"),
-        (0.2, np.allclose(act, own_act, rtol=1e-3, atol=1e-5),
-         "`activation` is not filter 0's loss (border left out) on YOUR two patterns"),
+        (0.3, plain_ok, f"`plain` is not {fx.ASCENT_STEPS} normalised ascent steps for filter 0 from start_image"),
+        (0.3, blurred_ok, "`blurred` is not the same ascent with the Gaussian blur applied after every step"),
+        (0.2, plain_ok and blurred_ok and np.allclose(rough, [fx.roughness(plain), fx.roughness(blurred)],
+                                                      rtol=1e-3, atol=1e-6),
+         "`roughness` is not the mean absolute neighbour difference of the two patterns' grey level"),
+        (0.2, plain_ok and blurred_ok and np.allclose(act, own_act, rtol=1e-3, atol=1e-5),
+         "`activation` is not filter 0's loss (border left out) on the two patterns"),
     ])
 
 
@@ -289,10 +298,11 @@ def ex4_1(answer):
     out = _array(answer["occluded"], "occluded", probe.shape)
     want = probe.copy()
     want[:, 2:6, 3:7, :] = fx.GREY
+    occluded_ok = _close(out, want, atol=1e-3)
     return _score([
-        (0.5, _close(out, want, atol=1e-3), "the occluded image is not the original with exactly that square "
+        (0.5, occluded_ok, "the occluded image is not the original with exactly that square "
                                              "(top row, left column, patch x patch) set to grey"),
-        (0.5, _close(_array(answer["original"], "original"), probe, atol=1e-3),
+        (0.5, occluded_ok and _close(_array(answer["original"], "original"), probe, atol=1e-3),
          "the original image changed: work on a copy"),
     ])
 
@@ -307,12 +317,13 @@ def ex4_2(answer):
     ranked = trained.shape == randomized.shape and trained.std() > 0 and randomized.std() > 0  # a constant map has no ranks
     own = float(spearmanr(trained.ravel(), randomized.ravel())[0]) if ranked else np.nan
     hint = ("is not the drop in P(predicted class) per grid patch (patch {p}, stride {p}) for {what}")
+    trained_ok = _close(trained, _occlusion("trained"), atol=1e-3)
+    randomized_ok = _close(randomized, _occlusion("randomized"), atol=1e-3)
     return _score([
-        (0.35, _close(trained, _occlusion("trained"), atol=1e-3), "`trained` " + hint.format(
-            p=fx.OCCLUSION_PATCH, what="the trained model")),
-        (0.35, _close(randomized, _occlusion("randomized"), atol=1e-3), "`randomized` " + hint.format(
+        (0.35, trained_ok, "`trained` " + hint.format(p=fx.OCCLUSION_PATCH, what="the trained model")),
+        (0.35, randomized_ok, "`randomized` " + hint.format(
             p=fx.OCCLUSION_PATCH, what="random_model (its own predicted class)")),
-        (0.3, bool(np.isfinite(own) and abs(similarity - own) < 1e-3),
+        (0.3, bool(trained_ok and randomized_ok and np.isfinite(own) and abs(similarity - own) < 1e-3),
          "`similarity` is not the Spearman rank correlation of your two maps"),
     ])
 
@@ -327,12 +338,14 @@ def ex4_3(answer):
     auc = _array(answer["auc"], "auc").ravel()
     if curve.shape != (count + 1,) or random_curve.shape != (count + 1,):
         raise Wrong("each curve should have one value per number of deleted patches, from none to all")
+    curve_ok = _close(curve, fx.deletion_reference(model, image, order), atol=1e-3)
+    random_ok = _close(random_curve, fx.deletion_reference(model, image, fx.random_order(count)), atol=1e-3)
     return _score([
-        (0.4, _close(curve, fx.deletion_reference(model, image, order), atol=1e-3),
+        (0.4, curve_ok,
          "`curve` should be P(predicted class) after greying the most important patches first, one more each step"),
-        (0.4, _close(random_curve, fx.deletion_reference(model, image, fx.random_order(count)), atol=1e-3),
+        (0.4, random_ok,
          "`random` should delete the same patches in the order random_order(...) gives"),
-        (0.2, auc.shape == (2,) and np.allclose(auc, [curve.mean(), random_curve.mean()], atol=1e-4),
+        (0.2, curve_ok and random_ok and auc.shape == (2,) and np.allclose(auc, [curve.mean(), random_curve.mean()], atol=1e-4),
          "`auc` should be the mean of each of your two curves"),
     ])
 

@@ -37,6 +37,12 @@ FORBIDDEN_IN_GRADING = {
                          "grad_cam_gallery", "layer_gradients", "heatmap", "guided_grad_cam"],
     "course_utils.occlusion": ["occlusion_drops", "occlusion_sensitivity", "grid_to_pixels"],
     "course_utils.heatmaps": ["rank_similarity"],
+    "course_utils.filters": ["optimize_patterns", "filter_patterns", "regularizer_ladder", "_ascent_step"],
+    "course_utils.faithfulness": ["deletion_curve", "deletion_insertion"],
+    # The judges' own reference computations: calling them would hand over the answer.
+    "course_utils.grading.fixtures": ["ascent_pattern", "roughness", "grad_cam_reference", "occlusion_reference",
+                                      "deletion_reference", "grey_patches"],
+    "course_utils.grading.compare": ["_ascent_step"],
 }
 STUB_MESSAGE = "not available while grading: this exercise asks you to write it yourself"
 
@@ -142,7 +148,9 @@ def _sandbox_env() -> dict:
     return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": SANDBOX_HOME, "USER": "student", "TMPDIR": "/tmp",
             "MPLBACKEND": "Agg", "MPLCONFIGDIR": f"{SANDBOX_HOME}/.mpl", "KERAS_HOME": f"{SANDBOX_HOME}/.keras",
             "PYTHONPATH": SANDBOX_COURSE, "PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
-            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "2"}
+            "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "2",
+            # checks.check stays quiet here: its judge needs the reference functions stubbed above.
+            "COURSE_GRADED_RUN": "1"}
 
 
 def _binds(course_copy: Path) -> list[tuple[str, str]]:

@@ -25,7 +25,11 @@ def pattern_view(model, layer: str, filter_index: int, steps: int = 30, learning
 
 
 def filter_explorer(model, layers=None, size=None, seed: int = 0):
-    """Controls wired to `pattern_view`; runs on the button (ascent takes seconds), with a progress bar."""
+    """Controls wired to `pattern_view`; runs on the button (ascent takes seconds).
+
+    No progress bar inside the explorer: a bar opened and closed in the widget's own Output before
+    the browser drew it left "Error displaying widget: model not found" behind.
+    """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
@@ -35,12 +39,16 @@ def filter_explorer(model, layers=None, size=None, seed: int = 0):
     def filter_count(name):
         return keras_model.get_layer(name).output.shape[-1]
 
-    layer = widgets.Dropdown(options=names, value=names[0], description="layer")
-    index = widgets.BoundedIntText(value=0, min=0, max=filter_count(names[0]) - 1, description="filter")
-    steps = widgets.IntSlider(value=30, min=1, max=120, description="steps", continuous_update=False)
+    style, wide = {"description_width": "initial"}, widgets.Layout(width="420px")  # never "learning r…"
+    layer = widgets.Dropdown(options=names, value=names[0], description="layer", style=style)
+    index = widgets.BoundedIntText(value=0, min=0, max=filter_count(names[0]) - 1, description="filter",
+                                   style=style)
+    steps = widgets.IntSlider(value=30, min=1, max=120, description="steps", continuous_update=False,
+                              style=style, layout=wide)
     rate = widgets.FloatLogSlider(value=10.0, base=10, min=-1, max=2, description="learning rate",
-                                  continuous_update=False)
-    rung = widgets.Dropdown(options=list(regularizers.LADDER), value="plain", description="regulariser")
+                                  continuous_update=False, style=style, layout=wide)
+    rung = widgets.Dropdown(options=list(regularizers.LADDER), value="plain", description="regulariser",
+                            style=style)
     run = widgets.Button(description="Run", button_style="primary")
     out = widgets.Output()
 
@@ -52,7 +60,7 @@ def filter_explorer(model, layers=None, size=None, seed: int = 0):
         with out:
             out.clear_output(wait=True)
             pattern, caption = pattern_view(model, layer.value, index.value, steps.value, rate.value,
-                                            rung.value, size=size, seed=seed, progress=True)
+                                            rung.value, size=size, seed=seed, progress=False)
             fig, ax = plt.subplots(figsize=(4, 4))
             ax.imshow(np.asarray(pattern))
             ax.set_title(caption, fontsize=7)
