@@ -19,10 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fetchers
-from .asset_files import (  # noqa: F401 - re-exported: the public API of course assets
-    Asset, AssetError, check, copy_atomically, discard, file_digest, install_atomically, sidecar_of,
-    tree_digest, _verified,
-)
+from .asset_files import Asset, AssetError, check, copy_atomically, discard
 from .paths import DATA_DIR, cache_folder
 
 MANIFEST_PATH = DATA_DIR / "assets.json"

@@ -29,7 +29,7 @@ def isolated_cache(tmp_path, monkeypatch):
 @pytest.fixture
 def tiny_assets(tmp_path, monkeypatch, isolated_cache):
     """A manifest with one small PNG asset 'tiny' (known SHA-256) and an empty mirror folder."""
-    from course_utils import assets
+    from course_utils import asset_files, assets
 
     png = tmp_path / "src" / "tiny.png"
     png.parent.mkdir()
@@ -43,7 +43,7 @@ def tiny_assets(tmp_path, monkeypatch, isolated_cache):
     mirror = tmp_path / "mirror"
     (mirror / "images").mkdir(parents=True)
     monkeypatch.setenv("COURSE_ASSET_MIRROR", str(mirror))
-    assets._verified.clear()
+    asset_files._verified.clear()
     return {"png": png, "digest": digest, "mirror": mirror, "cache": isolated_cache,
             "manifest_path": manifest_path}
 

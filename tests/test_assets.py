@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from course_utils import assets, fetchers
+from course_utils import asset_files, assets, fetchers
 from course_utils.__main__ import main as cli
 from conftest import needs_shared_mirror
 
@@ -88,7 +88,7 @@ def test_install_atomically_replaces_in_one_rename(tmp_path):
     final.write_bytes(b"old")
     tmp = tmp_path / "cache" / "a.bin.tmp"
     tmp.write_bytes(b"new content")
-    assets.install_atomically(tmp, final, record_digest=True)
+    asset_files.install_atomically(tmp, final, record_digest=True)
     assert final.read_bytes() == b"new content" and not tmp.exists()
     assert (tmp_path / "cache" / "a.bin.sha256").read_text().strip() == hashlib.sha256(b"new content").hexdigest()
 
@@ -133,7 +133,7 @@ def test_every_manifest_entry_is_complete():
 def test_real_mirror_assets_verify(isolated_cache):
     assert assets.locate("elephant").source.startswith("mirror")
     folder = assets.asset_path("cats_vs_dogs_small", download=False)
-    digest, count = assets.tree_digest(folder)
+    digest, count = asset_files.tree_digest(folder)
     assert count == 4000 and digest == assets.get_asset("cats_vs_dogs_small").tree_sha256
 
 

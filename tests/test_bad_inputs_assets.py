@@ -30,7 +30,7 @@ def tree_assets(tiny_assets, tmp_path):
         part = src / ("a" if i % 2 else "b")
         part.mkdir(parents=True, exist_ok=True)
         (part / f"{i:03d}.bin").write_bytes(hashlib.sha256(str(i).encode()).digest() * 200)
-    digest, count = assets.tree_digest(src)
+    digest, count = asset_files.tree_digest(src)
     manifest = json.loads(tiny_assets["manifest_path"].read_text())
     manifest["tree"] = {"kind": "directory", "file": "tree", "tree_sha256": digest, "file_count": count,
                         "mirror_paths": ["tree"], "urls": [], "license": "test"}
@@ -85,7 +85,7 @@ def test_two_writers_into_one_mirror_both_end_with_a_verified_copy(tree_assets, 
     assert all("ok       tree" in out for out, _ in outs)
     asset = assets.get_asset("tree")
     assert assets.check(asset, dest / "tree") is None
-    assert assets.tree_digest(dest / "tree")[1] == 300
+    assert asset_files.tree_digest(dest / "tree")[1] == 300
     assert _hidden_leftovers(dest) == []
 
 
@@ -128,7 +128,7 @@ def test_torn_copy_in_place_is_replaced_not_reported_ok(tree_assets, tmp_path, c
     for f in list((dest / "tree" / "a").iterdir())[:50]:
         f.unlink()
     assert cli(["assets", "--to", str(dest), "tree"]) == 0
-    assert assets.tree_digest(dest / "tree")[1] == 300
+    assert asset_files.tree_digest(dest / "tree")[1] == 300
 
 
 def test_disk_full_during_copy_is_one_line_and_leaves_nothing(tree_assets, tmp_path):
