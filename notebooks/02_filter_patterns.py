@@ -310,7 +310,7 @@ plt.show()
 # ## Explore
 #
 # Pick a layer, a filter, the number of steps, the learning rate and a rung of the ladder, then
-# press **Run** (a progress bar shows the ascent; a 128-pixel pattern takes a few seconds). The
+# press **Run** (a 128-pixel pattern takes a few seconds; the picture appears when it is done). The
 # caption gives the two measured numbers. The widget only calls
 # `course_utils.widgets.filters.pattern_view`, a plain function you can also call yourself.
 

@@ -212,7 +212,12 @@ def move_widgets(page) -> list[tuple[str, float]]:
                 "el => ((el.querySelector('.widget-label') || {}).innerText || el.innerText || '?')")
             before = root.evaluate(JS_SIGNATURE)
             start = time.perf_counter()
-            action = nudge(control)
+            try:
+                control.scroll_into_view_if_needed(timeout=5000)
+                action = nudge(control)
+            except Exception as exc:  # a control a learner cannot reach is a failure, not a crash
+                latencies.append((f"{desc.strip()}: could not be moved ({type(exc).__name__})", float("inf")))
+                continue
             if action is None:
                 continue
             if buttons and control not in buttons:
