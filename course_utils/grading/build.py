@@ -23,9 +23,9 @@ import nbformat
 
 from .exercises import CHAPTERS, by_id, notebook_name, of_chapter
 
-REPO = Path(__file__).resolve().parents[2]
-STUDENT_DIR = REPO / "notebooks" / "exercises"
-SOLUTION_DIR = REPO / "solutions"
+from ..paths import REPO_ROOT
+STUDENT_DIR = REPO_ROOT / "notebooks" / "exercises"
+SOLUTION_DIR = REPO_ROOT / "solutions"
 BLOCK = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n(.*?)^[ \t]*### STUB\n(.*?)^[ \t]*### END SOLUTION\n?", re.S | re.M)
 
 
@@ -140,4 +140,4 @@ if __name__ == "__main__":
     for path in write_all():
         if "--execute" in sys.argv:
             execute(path)
-        print(path.relative_to(REPO))
+        print(path.relative_to(REPO_ROOT))

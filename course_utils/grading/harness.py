@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .answers import AnswerFormatError, load_answer
 from .exercises import CHAPTERS, of_chapter
-from .sandbox import REPO, Limits, RunOutcome, isolation_level, prepare_course_copy, run_isolated
+from ..paths import REPO_ROOT
+from .sandbox import Limits, RunOutcome, isolation_level, prepare_course_copy, run_isolated
 from .submissions import Student, discover, read_regular
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -340,7 +341,7 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
     limits = limits or Limits()
     level = level or isolation_level()
     submissions = Path(submissions).resolve()
-    if submissions == REPO or submissions in REPO.parents or REPO in submissions.parents:
+    if submissions == REPO_ROOT or submissions in REPO_ROOT.parents or REPO_ROOT in submissions.parents:
         raise GradingError(f"{submissions} overlaps the course checkout; put the submissions in a folder of their own.")
     students = discover(submissions)
     uids = UidPool()

@@ -17,7 +17,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from .harness import GradingResult, Row
-from .sandbox import REPO
+from ..paths import REPO_ROOT
 
 DEFAULT_REPORT_DIR = Path(os.environ.get("COURSE_GRADING_REPORTS") or Path.home() / "course-grading-reports")
 MAX_FIELD_CHARS = 2000
@@ -104,7 +104,7 @@ def summary_markdown(result: GradingResult) -> str:
 def check_report_dir(out_dir: Path, submissions: Path | None = None) -> Path:
     """The report folder, refused inside the checkout or the submissions (both are read later)."""
     out_dir = Path(out_dir).expanduser().resolve()
-    for inside, what in ((REPO, "the course checkout (the next class's submissions could read it)"),
+    for inside, what in ((REPO_ROOT, "the course checkout (the next class's submissions could read it)"),
                          (submissions, "the submissions folder")):
         if inside is not None and (out_dir == Path(inside).resolve() or Path(inside).resolve() in out_dir.parents):
             raise ValueError(f"the report folder {out_dir} is inside {what}; pick another with --out.")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .isolation import SANDBOX_COURSE, SANDBOX_HOME
 
-REPO = Path(__file__).resolve().parents[2]
+from ..paths import REPO_ROOT
 MAX_SUBMISSION_BYTES = 20 * 1024 * 1024
 
 # module → names the learner must implement themselves (the exercises helper keeps this list).
@@ -122,7 +122,7 @@ def prepare_course_copy(dest: Path, forbidden: dict | None = None) -> list[str]:
     Returns the forbidden names that do not exist (renamed?) so the teacher hears about them."""
     forbidden = FORBIDDEN_IN_GRADING if forbidden is None else forbidden
     package = dest / "course_utils"
-    shutil.copytree(REPO / "course_utils", package, symlinks=False,
+    shutil.copytree(REPO_ROOT / "course_utils", package, symlinks=False,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "hidden"))
     shutil.rmtree(package / "grading" / "hidden", ignore_errors=True)
     missing = []
@@ -161,7 +161,7 @@ def _binds(course_copy: Path) -> list[tuple[str, str]]:
         if not prefix.startswith("/usr"):
             binds.append((prefix, prefix))
     binds += [(str(course_copy / "course_utils"), f"{SANDBOX_COURSE}/course_utils"),
-              (str(REPO / "data"), f"{SANDBOX_COURSE}/data")]
+              (str(REPO_ROOT / "data"), f"{SANDBOX_COURSE}/data")]
     return binds
 
 
@@ -173,7 +173,7 @@ def _command(level: str, config: dict) -> tuple[list[str], dict]:
         namespaces = ["--user", "--map-root-user", *namespaces]
     argv = ["unshare", *namespaces, sys.executable, "-s", "-m", "course_utils.grading.isolation",
             json.dumps(config)]
-    return argv, {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
+    return argv, {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits, uid: int, course_copy: Path,
