@@ -255,7 +255,10 @@ def check_chapter(page, lab: Lab, name: str, shots: Path) -> tuple[list[str], di
         failures.append(f"after save + reopen: {len(restored)} of {stats['explorers']} explorers "
                         "drawn from the saved widget state")
     if restored:
-        restored[0].scroll_into_view_if_needed()
+        try:
+            restored[0].scroll_into_view_if_needed(timeout=5000)
+        except Exception as exc:  # reported, so the other chapters still run
+            failures.append(f"after save + reopen: the restored explorer is not visible ({type(exc).__name__})")
     page.screenshot(path=str(shots / f"{Path(name).stem}-reopened.png"), full_page=False)
     page.evaluate(JS_RUN, "application:close-all")
     lab.shutdown_kernels()
