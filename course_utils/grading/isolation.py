@@ -100,12 +100,8 @@ def build_root(config: dict) -> None:
     _tmpfs("/tmp", 1 << 20, "0755")
     root = "/tmp/root"
     _tmpfs(root, 8 << 20, "0755")
-    for fd, target, is_dir in opened:
-        _bind_ro(fd, root + target, is_dir)
-        os.close(fd)
-    for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
-        if not os.path.exists(root + "/" + link):
-            os.symlink(to, root + "/" + link)
+    # The writable tmpfs first, the read-only binds after: a course or venv that lives under /tmp
+    # (a CI clone, say) is then bound inside the private /tmp instead of being hidden by it.
     home = root + SANDBOX_HOME
     _tmpfs(home, int(limits["work_bytes"]), "0700", f",uid={uid},gid={uid}")
     for name, data in files.items():
@@ -115,6 +111,12 @@ def build_root(config: dict) -> None:
     for path, size in (("/tmp", limits["tmp_bytes"]), ("/var/tmp", limits["tmp_bytes"] // 4),
                        ("/dev/shm", limits["tmp_bytes"] // 4), ("/run/lock", 1 << 20)):
         _tmpfs(root + path, int(size))
+    for fd, target, is_dir in opened:
+        _bind_ro(fd, root + target, is_dir)
+        os.close(fd)
+    for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
+        if not os.path.exists(root + "/" + link):
+            os.symlink(to, root + "/" + link)
     os.makedirs(root + "/etc", exist_ok=True)
     with open(root + "/etc/passwd", "w") as handle:
         handle.write(f"student:x:{uid}:{uid}:student:{SANDBOX_HOME}:/bin/sh\n")
