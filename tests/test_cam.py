@@ -8,7 +8,6 @@ from keras import layers as L  # noqa: E402
 from course_utils import cam, heatmaps, targets  # noqa: E402
 from course_utils import model_io  # noqa: E402
 from course_utils.layers import LayerNameError, feature_extractor  # noqa: E402
-from conftest import SHARED_MIRROR, needs_shared_mirror  # noqa: E402
 
 SIZE = 8
 
