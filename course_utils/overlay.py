@@ -1,7 +1,9 @@
 """Showing a class heatmap: upsample it to the image, colour it, lay it over the photo.
 
-Every helper returns the array it drew (uint8, for checking or saving) and, for plots, the
-matplotlib figure. Inputs are never modified.
+The array helpers (``colorize``, ``superimpose``, ``gradient_image``) return uint8 images, for
+checking or saving; every ``plot_*`` draws and returns its matplotlib ``Figure`` (like
+``activations.plot_channel_grid``), so a caller that wants the pixels asks the array helper.
+Inputs are never modified.
 """
 from __future__ import annotations
 
@@ -21,12 +23,10 @@ if TYPE_CHECKING:
 
 def _heatmap_2d(heatmap) -> np.ndarray:
     heat = np.asarray(heatmap, dtype="float32")
-    if heat.ndim == 2:
-        return validate.heatmap_2d(heat)  # NaN/inf/empty refused where heatmaps enter
     if heat.ndim != 2:
         raise ValueError(f"A heatmap is a 2-D array (h, w); got shape {heat.shape}. "
                          "For a guided-backprop gradient (H, W, 3) use gradient_image.")
-    return heat
+    return validate.heatmap_2d(heat)  # NaN/inf/empty refused where heatmaps enter
 
 
 def colormap(name: str) -> "Colormap":
@@ -93,9 +93,9 @@ def plot_heatmap(heatmap, title: str | None = None, ax=None) -> "Figure":
 
 
 def plot_superimposed(image, heatmap, alpha: float = 0.4, cmap: str = "jet", title: str | None = None,
-                      boxes=None, ax=None) -> "tuple[np.ndarray, Figure]":
-    """Superimpose and show (optionally with labelled boxes (x0, y0, x1, y1)).
-    Returns (the blended uint8 array, the figure)."""
+                      boxes=None, ax=None) -> "Figure":
+    """Show `superimpose(image, heatmap, alpha, cmap)`, optionally with labelled boxes
+    {label: (x0, y0, x1, y1)}. Returns the figure (the blended pixels: call `superimpose`)."""
     import matplotlib.pyplot as plt
 
     blended = superimpose(image, heatmap, alpha, cmap)
@@ -105,7 +105,7 @@ def plot_superimposed(image, heatmap, alpha: float = 0.4, cmap: str = "jet", tit
     _draw_boxes(ax, boxes)
     ax.set_title(title or f"heatmap over the image (alpha {alpha})")
     ax.axis("off")
-    return blended, ax.figure
+    return ax.figure
 
 
 def plot_heatmap_grid(heatmaps: dict, image=None, columns: int = 5, alpha: float = 0.4,

@@ -55,7 +55,7 @@ from course_utils import cam, heatmaps
 from course_utils.images import cat_and_dog_image, to_uint8, walkthrough_image
 from course_utils.models import chapter_model, imagenet_class_names
 from course_utils.overlay import (gradient_image, plot_heatmap, plot_heatmap_grid,
-                                  plot_superimposed)
+                                  plot_superimposed, superimpose)
 
 keras.utils.set_random_seed(0)  # same numbers on every run
 
@@ -173,9 +173,9 @@ def mass_in_animals(heat):
     up = heatmaps.upsample(heat, (H, W))
     return float(up[inside].sum() / up.sum()) if up.sum() > 0 else 0.0
 
-blended, fig = plot_superimposed(img, heatmap, alpha=0.4, boxes=boxes,
-                                 title=f"Grad-CAM of '{top[0][1]}' at {layer_name}")
+plot_superimposed(img, heatmap, alpha=0.4, boxes=boxes, title=f"Grad-CAM of '{top[0][1]}' at {layer_name}")
 plt.show()
+blended = superimpose(img, heatmap, alpha=0.4)   # the same picture as an array, to save or check
 print("superimposed image:", blended.shape, blended.dtype)
 
 
