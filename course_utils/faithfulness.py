@@ -44,6 +44,15 @@ class Curve:
         return self.auc / self.intact_score if self.intact_score > 0 else float("nan")
 
 
+@dataclass(frozen=True)
+class CurveAreas:
+    """One map's two faithfulness areas: `deletion` (lower is better) and `insertion` (higher
+    is better), in units of the intact image's score when `relative` (see Curve.relative_auc)."""
+    deletion: float
+    insertion: float
+    relative: bool
+
+
 def random_heatmap(shape_hw: tuple[int, int], seed: int = 0, cells: int | None = None) -> np.ndarray:
     """A random ordering of the pixels: the baseline. cells=n draws an n×n grid of random
     values upsampled to the image, i.e. random *blobs* of the size a Grad-CAM map has."""
@@ -115,11 +124,12 @@ def insertion_curve(model: ModelLike, image, heatmap, class_index, steps: int = 
 
 
 def deletion_insertion(model: ModelLike, image, heatmap, class_index, steps: int = 16, batch_size: int = 32,
-                       relative: bool = True) -> dict:
-    """Both areas, {'deletion': lower is better, 'insertion': higher is better}; relative=True
-    divides them by the intact image's score (see Curve.relative_auc)."""
+                       relative: bool = True) -> CurveAreas:
+    """Both areas as `CurveAreas`; relative=True divides each by the intact image's score."""
     x = image_batch(image)
     blur = blurred(x)  # both curves' replacement: blur once
-    curves = (deletion_curve(model, x, heatmap, class_index, steps, fill=blur, batch_size=batch_size),
-              insertion_curve(model, x, heatmap, class_index, steps, start=blur, batch_size=batch_size))
-    return {c.kind: (c.relative_auc if relative else c.auc) for c in curves}
+    deletion = deletion_curve(model, x, heatmap, class_index, steps, fill=blur, batch_size=batch_size)
+    insertion = insertion_curve(model, x, heatmap, class_index, steps, start=blur, batch_size=batch_size)
+    if relative:
+        return CurveAreas(deletion.relative_auc, insertion.relative_auc, relative=True)
+    return CurveAreas(deletion.auc, insertion.auc, relative=False)

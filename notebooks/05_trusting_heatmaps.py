@@ -197,7 +197,7 @@ print(f"maps and curves for {len(images)} photos: {time.perf_counter() - start:.
 def print_table(metric):
     print(f"{metric:16s}" + "".join(f"{name:>11s}" for name in images) + f"{'mean':>8s}")
     for method in METHODS:
-        values = [scores[name][method][metric] for name in images]
+        values = [getattr(scores[name][method], metric) for name in images]   # a CurveAreas
         print(f"{method:16s}" + "".join(f"{v:11.2f}" for v in values) + f"{np.mean(values):8.2f}")
 
 print_table("deletion")      # lower is better
@@ -231,7 +231,7 @@ print_table("insertion")     # higher is better
 # stride here (81 passes per map) to keep the cascade quick.
 
 # %%
-steps = [["conv10"]] + [[f"fire{i}_squeeze1x1", f"fire{i}_expand1x1", f"fire{i}_expand3x3"] for i in range(9, 1, -1)] + [["conv1"]]
+layer_groups = [["conv10"]] + [[f"fire{i}_squeeze1x1", f"fire{i}_expand1x1", f"fire{i}_expand3x3"] for i in range(9, 1, -1)] + [["conv1"]]
 SANITY_METHODS = {
     "Grad-CAM": lambda m, x, c: cam.grad_cam(m, x, c, LAYER),
     "guided backprop": lambda m, x, c: cam.guided_backprop(m, x, c),
@@ -245,7 +245,7 @@ SANITY_METHODS = {
 start = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")    # an all-zero Grad-CAM of a destroyed model is expected, not a problem
-    cascade = cascading_randomization(model, img, target, SANITY_METHODS, layer_groups=steps, seed=0)
+    cascade = cascading_randomization(model, img, target, SANITY_METHODS, layer_groups=layer_groups, seed=0)
 print(f"cascade: {time.perf_counter() - start:.0f} s")
 
 # %%

@@ -4,7 +4,8 @@ import pytest
 
 from ch4_models import model  # noqa: F401  (the corner-model pytest fixture)
 from ch4_models import SIZE, corner_image, corner_mask
-from course_utils.faithfulness import blurred, deletion_curve, deletion_insertion, insertion_curve, random_heatmap
+from course_utils.faithfulness import (CurveAreas, blurred, deletion_curve, deletion_insertion, insertion_curve,
+                                      random_heatmap)
 from course_utils.heatmaps import at_image_size
 from course_utils.targets import class_scores
 
@@ -50,7 +51,10 @@ def test_relative_areas_are_areas_over_the_intact_score(model):
     areas = deletion_insertion(model, img, heat, 1, steps=8)
     raw = deletion_insertion(model, img, heat, 1, steps=8, relative=False)
     intact = class_scores(model, img, 1)[0]
-    assert areas == pytest.approx({k: v / intact for k, v in raw.items()})
+    assert areas.relative and not raw.relative
+    assert (areas.deletion, areas.insertion) == pytest.approx((raw.deletion / intact, raw.insertion / intact))
+    curve = deletion_curve(model, img, heat, 1, steps=8)  # same blurred fill as deletion_insertion's
+    assert raw.deletion == pytest.approx(curve.auc)
 
 
 def test_random_blobs_are_reproducible_and_image_sized():
@@ -81,9 +85,8 @@ def test_comparison_widget_callback_keeps_the_learners_order_and_crowns_no_metho
     images = {"corner": corner_image()}
     maps = {"corner": {"perfect": corner_mask(), "coarse": corner_mask()[::4, ::4],
                        "random": random_heatmap((SIZE, SIZE))}}
-    scores = {"corner": {"perfect": {"deletion": 0.1, "insertion": 0.9},
-                         "coarse": {"deletion": 0.3, "insertion": 0.7},
-                         "random": {"deletion": 0.8, "insertion": 0.2}}}
+    scores = {"corner": {"perfect": CurveAreas(0.1, 0.9, True), "coarse": CurveAreas(0.3, 0.7, True),
+                         "random": CurveAreas(0.8, 0.2, True)}}
     panels, caption = comparison_view(images, maps, scores, "corner", ["random", "coarse", "perfect"])
     assert [title.split("\n")[0] for title, _ in panels] == ["random", "coarse", "perfect"]
     assert panels[2][0].endswith("deletion 0.10 · insertion 0.90")

@@ -16,8 +16,8 @@ def comparison_view(images: dict, maps: dict, scores: dict, image_name: str,
     """Panels and a caption for one image and the chosen methods.
 
     images: name → (1, H, W, 3) 0-255; maps: name → {method: heatmap}; scores: name →
-    {method: {"deletion": …, "insertion": …}}. Returns ([(title, map at image size)], caption),
-    methods in the order chosen: chapter 5 shows that deletion alone is biased (random pixels
+    {method: faithfulness.CurveAreas} (what `deletion_insertion` returns). Returns
+    ([(title, map at image size)], caption), methods in the order chosen: chapter 5 shows that deletion alone is biased (random pixels
     tie Grad-CAM), so no single score crowns a method here. Plain function: the widget only calls it.
     """
     if image_name not in images:
@@ -31,8 +31,8 @@ def comparison_view(images: dict, maps: dict, scores: dict, image_name: str,
         raise KeyError(f"No map for {', '.join(map(repr, unknown))} on {image_name!r}; "
                        f"available: {', '.join(known)}.")
     shape = np.shape(images[image_name])[-3:-1]
-    panels = [(f"{m}\ndeletion {scores[image_name][m]['deletion']:.2f} · "
-               f"insertion {scores[image_name][m]['insertion']:.2f}",
+    panels = [(f"{m}\ndeletion {scores[image_name][m].deletion:.2f} · "
+               f"insertion {scores[image_name][m].insertion:.2f}",
                at_image_size(known[m], shape)) for m in methods]
     caption = (f"{image_name}: deletion area (lower = faster drop), insertion area (higher = faster rise).\n"
                "Neither score alone certifies a map: compare each with 'random blobs'.")
