@@ -14,23 +14,25 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .filters import check_filters
 from .layers import require_layers
 from .model_io import ModelLike, image_batch, keras_model, network_input, only_output, spatial_conv_layers
 
 
 @dataclass
 class Projections:
-    """images[i] is filter filters[i] projected to the input (network-input units, H×W×C)."""
-    layer: str
+    """images[i] is filter filter_indices[i] of layer `layer_name` projected to the input
+    (network-input units, H×W×C); totals[i] is that filter's total activation on the image."""
+    layer_name: str
     rule: str
-    filters: np.ndarray
+    filter_indices: np.ndarray
     totals: np.ndarray
     images: np.ndarray
 
 
 class TopFilters(NamedTuple):
     """The k most active filters of a layer on an image (indices) and their total activations."""
-    filters: np.ndarray
+    filter_indices: np.ndarray
     totals: np.ndarray
 
 
@@ -51,7 +53,7 @@ def _layer_model(model, layer_name: str, rule: str | None):
 def filter_totals(model: ModelLike, image, layer_name: str) -> np.ndarray:
     """Total rectified activation of every filter of the layer on the image (channels,)."""
     _check_layer(model, layer_name)
-    x = network_input(model, image_batch(image))
+    x = network_input(model, image, one=True)
     act = np.asarray(only_output(_layer_model(model, layer_name, None)(x, training=False)))
     return np.maximum(act[0], 0).sum(axis=(0, 1)).astype("float64")
 
@@ -66,8 +68,8 @@ def top_filters(model: ModelLike, image, layer_name: str, k: int = 4) -> TopFilt
 
 
 def project_filters(model: ModelLike, image, layer_name: str, k: int = 4, rule: str = "deconvnet",
-                    filters=None, peak_only: bool = False) -> Projections:
-    """Project each of the top-k filters (or the given `filters`) alone back to the input.
+                    filter_indices=None, peak_only: bool = False) -> Projections:
+    """Project each of the top-k filters (or the given `filter_indices`) alone back to the input.
 
     peak_only=True keeps only each filter's strongest position (the paper's figures project
     single top activations): the projection then shows that unit's receptive field.
@@ -83,16 +85,13 @@ def project_filters(model: ModelLike, image, layer_name: str, k: int = 4, rule: 
 
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))}, got {rule!r}.")
-    x0 = image_batch(image)
-    if filters is None:
+    x0 = image_batch(image, model=model)
+    if filter_indices is None:
         filters, totals = top_filters(model, x0, layer_name, k)
     else:
-        all_totals = filter_totals(model, x0, layer_name)
-        filters = np.atleast_1d(np.asarray(filters, dtype=int))
-        bad = [int(f) for f in filters if not 0 <= f < all_totals.size]
-        if bad:
-            raise ValueError(f"Layer {layer_name!r} has filters 0 … {all_totals.size - 1}; got {bad}.")
-        totals = all_totals[filters]
+        _check_layer(model, layer_name)  # the deconvnet's own wording for a bad layer, first
+        filters = np.asarray(check_filters(model, layer_name, filter_indices))
+        totals = filter_totals(model, x0, layer_name)[filters]
     extractor = _layer_model(model, layer_name, rule)
     x = tf.constant(np.repeat(network_input(model, x0), len(filters), axis=0))
     with tf.GradientTape() as tape:

@@ -136,8 +136,8 @@ projections = {depth: project_filters(model, img, layer, k=4) for depth, layer i
 fig, axes = plt.subplots(3, 5, figsize=(15, 9.4))
 for row, (depth, proj) in enumerate(projections.items()):
     axes[row, 0].imshow(img[0].astype("uint8"))
-    axes[row, 0].set_title(f"{depth}: {proj.layer}", fontsize=10)
-    for col, (f, image) in enumerate(zip(proj.filters, proj.images), start=1):
+    axes[row, 0].set_title(f"{depth}: {proj.layer_name}", fontsize=10)
+    for col, (f, image) in enumerate(zip(proj.filter_indices, proj.images), start=1):
         axes[row, col].imshow(projection_to_uint8(image))
         axes[row, col].set_title(f"filter {f}", fontsize=9)
 for ax in axes.ravel():
@@ -174,12 +174,12 @@ for depth, layer in layers_by_depth.items():
 fig, axes = plt.subplots(3, 4, figsize=(10, 7.8))
 for row, (depth, proj) in enumerate(peaks.items()):
     half = int(max(8, measures[depth][0]))            # crop around each unit's projection
-    for col, (f, image) in enumerate(zip(proj.filters, proj.images)):
+    for col, (f, image) in enumerate(zip(proj.filter_indices, proj.images)):
         r, c = np.unravel_index(np.argmax(energy(image)), (H, W))
         r0, c0 = np.clip([r - half, c - half], 0, [H - 2 * half, W - 2 * half])
         crop = np.s_[r0:r0 + 2 * half, c0:c0 + 2 * half]
         axes[row, col].imshow(np.hstack([projection_to_uint8(image)[crop], img[0][crop].astype("uint8")]))
-        axes[row, col].set_title(f"{proj.layer} #{f}", fontsize=8)
+        axes[row, col].set_title(f"{proj.layer_name} #{f}", fontsize=8)
         axes[row, col].axis("off")
 fig.suptitle("strongest unit of each filter: projection | the image patch it sees")
 fig.tight_layout()
@@ -198,12 +198,12 @@ plt.show()
 
 # %%
 late = layers_by_depth["late"]
-guided = project_filters(model, img, late, filters=projections["late"].filters, rule="guided")
+guided = project_filters(model, img, late, filter_indices=projections["late"].filter_indices, rule="guided")
 fig, axes = plt.subplots(2, 4, figsize=(12, 6.4))
 for col in range(4):
     for row, proj in enumerate((projections["late"], guided)):
         axes[row, col].imshow(projection_to_uint8(proj.images[col]))
-        axes[row, col].set_title(f"{proj.rule}  filter {proj.filters[col]}", fontsize=9)
+        axes[row, col].set_title(f"{proj.rule}  filter {proj.filter_indices[col]}", fontsize=9)
         axes[row, col].axis("off")
 fig.tight_layout()
 plt.show()
@@ -238,7 +238,7 @@ def parity_shares(projection):
 print(f"{'':26s} energy on rows,cols =  even,even  even,odd  odd,even  odd,odd")
 for proj in list(projections.values()) + [guided]:
     shares = np.mean([parity_shares(p) for p in proj.images], axis=0)
-    print(f"{proj.rule:9s} {proj.layer:16s} {'':22s}" + "".join(f"{s:10.2f}" for s in shares))
+    print(f"{proj.rule:9s} {proj.layer_name:16s} {'':22s}" + "".join(f"{s:10.2f}" for s in shares))
 
 
 # %% [markdown]

@@ -23,7 +23,7 @@ def test_top_filters_are_the_brightest_colour_channels(model):
 
 def test_projection_of_the_red_filter_is_the_red_corner(model):
     img = corner_image()
-    proj = project_filters(model, img, "conv", filters=[0])
+    proj = project_filters(model, img, "conv", filter_indices=[0])
     red_back = proj.images[0]
     assert red_back.shape == img.shape[1:]
     # seed = red activation (1 in the corner, 0 elsewhere), sent back through kernel 1/255
@@ -46,7 +46,7 @@ def test_top_k_projections_through_pooling_and_relu(model):
     proj = project_filters(model, corner_image(), "conv2", k=2)
     assert proj.images.shape == (2, 16, 16, 3) and proj.rule == "deconvnet"
     # each projection lands in its own colour channel only (the convs are identities)
-    for f, image in zip(proj.filters, proj.images):
+    for f, image in zip(proj.filter_indices, proj.images):
         others = [c for c in range(3) if c != f]
         assert np.abs(image[..., others]).max() == 0 and np.abs(image[..., f]).max() > 0
 
@@ -83,8 +83,10 @@ def test_bad_layer_and_k_are_explained(model):
         project_filters(model, img, "pool")
     with pytest.raises(ValueError, match="k must be 1 … 4 .*has 4 filters"):
         top_filters(model, img, "conv", k=5)
-    with pytest.raises(ValueError, match="filters 0 … 2"):
-        project_filters(model, img, "conv2", filters=[3])
+    with pytest.raises(ValueError, match="has 3 filters, so a filter index must be 0 … 2; got 3"):
+        project_filters(model, img, "conv2", filter_indices=[3])
+    with pytest.raises(ValueError, match="filter_indices is empty"):
+        project_filters(model, img, "conv2", filter_indices=[])
     with pytest.raises(ValueError, match="rule must be"):
         project_filters(model, img, "conv", rule="plain")
     assert spatial_conv_layers(model) == ["conv", "conv2"]
