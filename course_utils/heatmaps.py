@@ -119,12 +119,20 @@ def _same_grid(a, b) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+def pearson(a, b) -> float:
+    """Pearson correlation of two arrays of one shape, value by value (maps, images, gradient
+    steps); 0, not NaN, when either is constant: a constant array has no pattern to agree with."""
+    a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
+    if a.shape != b.shape:
+        raise ValueError(f"Correlation compares arrays of one shape; got {a.shape} and {b.shape}.")
+    if a.size == 0 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+
+
 def correlation(a, b) -> float:
     """Pearson correlation of two maps (the smaller resized to the larger's grid)."""
-    a, b = _same_grid(a, b)
-    if np.ptp(a) == 0 or np.ptp(b) == 0:
-        return 0.0  # a constant map carries no pattern to agree with
-    return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+    return pearson(*_same_grid(a, b))
 
 
 def rank_similarity(a, b) -> float:

@@ -70,3 +70,16 @@ def test_high_frequency_energy_is_in_cycles_per_pixel():
     values = heatmaps.high_frequency_energy(np.stack([below, above]))
     np.testing.assert_allclose(values, [0.0, 1.0], atol=1e-6)
     assert heatmaps.high_frequency_energy(above, cutoff=0.4)[0] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pearson_is_one_definition_for_maps_images_and_steps():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 5, 5, 3)), rng.normal(size=(2, 5, 5, 3))  # not maps: no collapse, no resize
+    assert heatmaps.pearson(a, b) == pytest.approx(np.corrcoef(a.ravel(), b.ravel())[0, 1])
+    assert heatmaps.pearson(a, 2 * a + 1) == pytest.approx(1.0)
+    assert heatmaps.pearson(a, np.ones_like(a)) == 0.0  # constant: no pattern, 0 not NaN
+    with pytest.raises(ValueError, match="arrays of one shape"):
+        heatmaps.pearson(a, b[0])
+    small = rng.random((4, 4)).astype("float32")  # correlation = pearson on one grid
+    assert heatmaps.correlation(small, heatmaps.upsample(small, (8, 8))) == pytest.approx(
+        heatmaps.pearson(heatmaps.upsample(small, (8, 8)), heatmaps.upsample(small, (8, 8))))

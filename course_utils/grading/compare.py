@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .. import heatmaps
 from . import fixtures as fx
 
 
@@ -76,7 +77,7 @@ def _photo(value) -> np.ndarray:
     grey = image[0].mean(-1)
     if grey.std() < 8:
         raise Wrong("`my_image` is (nearly) blank: choose a real photo")
-    if np.corrcoef(grey[:, 1:].ravel(), grey[:, :-1].ravel())[0, 1] < 0.5:
+    if heatmaps.pearson(grey[:, 1:], grey[:, :-1]) < 0.5:
         raise Wrong("`my_image` looks like noise, not a photo: neighbouring pixels of a photo are alike")
     return image.astype("float32")
 
@@ -85,15 +86,15 @@ def _close(value, reference, rtol=1e-4, atol=1e-4) -> bool:
     return value.shape == reference.shape and bool(np.allclose(value, reference, rtol=rtol, atol=atol))
 
 
-def _correlation(a, b) -> float:
-    a, b = np.ravel(a), np.ravel(b)
-    if a.std() < 1e-12 or b.std() < 1e-12:
-        return 0.0
-    return float(np.corrcoef(a, b)[0, 1])
-
-
-def _peak(heatmap) -> tuple[int, int]:
-    return tuple(int(i) for i in np.unravel_index(int(np.argmax(heatmap)), np.shape(heatmap)))
+def _measured(measure, *arrays, refused=None):
+    """`measure` (a course_utils.heatmaps function) on the learner's arrays. heatmaps refuses an
+    array it cannot measure (NaN, empty, odd shape) with a ValueError meant for a programmer;
+    here that is just a wrong answer, so the refusal becomes `refused`, a value that fails
+    every comparison (NaN for numbers, None for positions), and only that part loses its points."""
+    try:
+        return measure(*arrays)
+    except ValueError:
+        return refused
 
 
 def _score(parts) -> Verdict:
@@ -215,7 +216,8 @@ def ex2_2(answer):
     out = _array(answer, "the new image", start.shape)
     step, want = out - start, _ascent_step(1, fx.ASCENT_RATE) - start
     return _score([
-        (0.5, _correlation(step, want) > 0.999, "the step does not point along the gradient of filter 1's loss "
+        (0.5, _measured(heatmaps.pearson, step, want, refused=np.nan) > 0.999,
+         "the step does not point along the gradient of filter 1's loss "
                                                  "(up the gradient, with respect to the image)"),
         (0.5, abs(np.linalg.norm(step) - np.linalg.norm(want)) < 1e-3 * np.linalg.norm(want),
          "the step's length is off: normalise the gradient to unit L2 norm, then scale by the learning rate"),
@@ -225,7 +227,7 @@ def ex2_2(answer):
 def _same_pattern(pattern, reference) -> bool:
     """Same direction (correlation) and same scale (relative L2 error under 2%)."""
     error = np.linalg.norm(pattern - reference) / max(np.linalg.norm(reference), 1e-12)
-    return _correlation(pattern, reference) > 0.99 and error < 0.02
+    return _measured(heatmaps.pearson, pattern, reference, refused=np.nan) > 0.99 and error < 0.02
 
 
 def ex2_3(answer):
@@ -280,8 +282,10 @@ def ex3_3(answer):
         raise Wrong(f"at {layer} nothing speaks for the predicted class (the map is empty): choose a later layer")
     h = _array(answer["heatmap"], "heatmap")
     peak = _array(answer["peak"], "peak").ravel()
-    good = h.shape == want.shape and _correlation(h, want) > 0.98 and h.min() >= -1e-6 and abs(h.max() - 1) < 1e-3
-    own_peak = peak.shape == (2,) and h.ndim == 2 and tuple(int(p) for p in peak) == _peak(h)
+    good = (h.shape == want.shape and _measured(heatmaps.correlation, h, want, refused=np.nan) > 0.98
+            and h.min() >= -1e-6 and abs(h.max() - 1) < 1e-3)
+    own_peak = (peak.shape == (2,) and h.ndim == 2
+                and tuple(int(p) for p in peak) == _measured(heatmaps.peak_location, h))
     return _score([
         (0.75, good, "the heatmap is not Grad-CAM of the predicted class at your layer: the gradient of the "
                      "class's logit (not its probability), pooled per channel, weighted sum, ReLU, max 1; "
@@ -309,13 +313,12 @@ def ex4_1(answer):
 
 def ex4_2(answer):
     answer = _entries(answer, ("trained", "randomized", "similarity"))
-    from scipy.stats import spearmanr
-
     trained = _array(answer["trained"], "trained")
     randomized = _array(answer["randomized"], "randomized")
     similarity = float(_array(answer["similarity"], "similarity").ravel()[0])
-    ranked = trained.shape == randomized.shape and trained.std() > 0 and randomized.std() > 0  # a constant map has no ranks
-    own = float(spearmanr(trained.ravel(), randomized.ravel())[0]) if ranked else np.nan
+    # Only maps of one shape are compared here (rank_similarity would resize the smaller one).
+    own = _measured(heatmaps.rank_similarity, trained, randomized, refused=np.nan) \
+        if trained.shape == randomized.shape else np.nan
     hint = ("is not the drop in P(predicted class) per grid patch (patch {p}, stride {p}) for {what}")
     trained_ok = _close(trained, _occlusion("trained"), atol=1e-3)
     randomized_ok = _close(randomized, _occlusion("randomized"), atol=1e-3)
