@@ -8,6 +8,7 @@ import numpy as np
 
 from . import validate
 from .layers import feature_extractor, layer_kinds, require_layers
+from .model_io import model_images
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -29,9 +30,7 @@ def layer_activations(model, image, layer_names=None) -> "OrderedDict[str, np.nd
     else:
         names = [layer_names] if isinstance(layer_names, str) else validate.names(layer_names, "layer_names")
     require_layers(model, names)
-    batch = np.asarray(image, dtype="float32")
-    if batch.ndim == 3:
-        batch = batch[None]
+    batch = model_images(model, image)  # one image or a batch; the pixel rule for a model taking pixels
     extractor = feature_extractor(model, names, example=batch)
     outputs = extractor(batch, training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]

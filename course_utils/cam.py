@@ -21,25 +21,23 @@ from __future__ import annotations
 import re
 import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validate
 from .heatmaps import normalize, to_2d, upsample
 from .layers import LayerNameError, feature_extractor, is_spatial
 from .model_io import (ModelLike, feeding_layer, final_layer, keras_model, network_input, only_output,
                        require_spatial_layer, spatial_conv_layers)
-from .targets import class_target, logit_head, logit_model, two_class_logits
+from .targets import ClassLike, class_target, logit_head, logit_model, two_class_logits
 
 
 def _one_image_input(model: ModelLike, image) -> np.ndarray:
     """`network_input` for exactly one image: a heatmap explains one image at a time."""
-    shape = np.shape(image)
-    if len(shape) not in (3, 4) or (len(shape) == 4 and shape[0] != 1):
-        raise ValueError(f"Heatmaps explain one image at a time: pass (H, W, C) or (1, H, W, C), "
-                         f"got shape {shape}.")
-    return network_input(model, image)
+    return network_input(model, image, one=True)
 
 
 # ---------------------------------------------------------------- one forward + one backward pass
@@ -52,7 +50,8 @@ class LayerGradients(NamedTuple):
     logits: np.ndarray
 
 
-def layer_gradients(model: ModelLike, image, class_index, layer_names) -> LayerGradients:
+def layer_gradients(model: ModelLike, image: ArrayLike, class_index: ClassLike,
+                    layer_names: str | Sequence[str]) -> LayerGradients:
     """Activations and d(class logit)/d(activation) for every named layer, from one forward
     and one backward pass."""
     import tensorflow as tf
@@ -79,13 +78,13 @@ def layer_gradients(model: ModelLike, image, class_index, layer_names) -> LayerG
                           np.asarray(logits)[0])
 
 
-def grad_cam_from(activation, gradient) -> np.ndarray:
+def grad_cam_from(activation: np.ndarray, gradient: ArrayLike) -> np.ndarray:
     """Grad-CAM from one layer's (h, w, c) activation and gradient: channel weight = mean gradient."""
     weights = gradient.mean(axis=(0, 1))
     return normalize(activation @ weights, "Grad-CAM")
 
 
-def grad_cam_plus_plus_from(activation, gradient) -> np.ndarray:
+def grad_cam_plus_plus_from(activation: np.ndarray, gradient: ArrayLike) -> np.ndarray:
     """Grad-CAM++ weights: per-pixel alphas from the closed form with exp(logit) as the score,
     where the 2nd and 3rd derivatives become powers of the 1st (the network is piecewise linear)."""
     g2, g3 = gradient ** 2, gradient ** 3
@@ -98,13 +97,13 @@ def grad_cam_plus_plus_from(activation, gradient) -> np.ndarray:
 FROM_GRADIENTS = {"grad_cam": grad_cam_from, "grad_cam++": grad_cam_plus_plus_from}
 
 
-def grad_cam(model: ModelLike, image, class_index, layer_name: str) -> np.ndarray:
+def grad_cam(model: ModelLike, image: ArrayLike, class_index: ClassLike, layer_name: str) -> np.ndarray:
     """Grad-CAM heatmap (h, w) in [0, 1] for one class at one conv layer."""
     (act,), (grad,), _ = layer_gradients(model, image, class_index, [layer_name])
     return grad_cam_from(act, grad)
 
 
-def grad_cam_plus_plus(model: ModelLike, image, class_index, layer_name: str) -> np.ndarray:
+def grad_cam_plus_plus(model: ModelLike, image: ArrayLike, class_index: ClassLike, layer_name: str) -> np.ndarray:
     """Grad-CAM++ heatmap (h, w) in [0, 1] for one class at one conv layer."""
     (act,), (grad,), _ = layer_gradients(model, image, class_index, [layer_name])
     return grad_cam_plus_plus_from(act, grad)
@@ -127,7 +126,8 @@ def conv_block_layers(model: ModelLike) -> list[str]:
     return list(blocks.values()) or spatial_conv_layers(net)
 
 
-def grad_cam_gallery(model: ModelLike, image, class_index, layer_names=None,
+def grad_cam_gallery(model: ModelLike, image: ArrayLike, class_index: ClassLike,
+                     layer_names: str | Sequence[str] | None = None,
                      method: str = "grad_cam") -> "OrderedDict[str, np.ndarray]":
     """Layer name → heatmap for every conv block (or the given layers), all from one forward
     and one backward pass: the gradient reaches every layer on its single way down."""
@@ -180,7 +180,7 @@ def gap_head(model: ModelLike) -> GapHead:
     return GapHead(feeding_layer(layer).name, weights)
 
 
-def class_activation_map(model: ModelLike, image, class_index) -> np.ndarray:
+def class_activation_map(model: ModelLike, image: ArrayLike, class_index: ClassLike) -> np.ndarray:
     """CAM (h, w) in [0, 1]: sum_k w[k, class] * A_k at the layer feeding global average pooling."""
     net = keras_model(model)
     target = class_target(model, class_index)
@@ -196,7 +196,7 @@ def class_activation_map(model: ModelLike, image, class_index) -> np.ndarray:
 
 # ---------------------------------------------------------------- guided backpropagation
 
-def guided_backprop(model: ModelLike, image, class_index) -> np.ndarray:
+def guided_backprop(model: ModelLike, image: ArrayLike, class_index: ClassLike) -> np.ndarray:
     """d(class logit)/d(input) through guided ReLUs: (H, W, C), signed, not normalised."""
     import tensorflow as tf
 
@@ -211,7 +211,7 @@ def guided_backprop(model: ModelLike, image, class_index) -> np.ndarray:
     return np.asarray(tape.gradient(score, batch))[0]
 
 
-def guided_grad_cam(model: ModelLike, image, class_index, layer_name: str) -> np.ndarray:
+def guided_grad_cam(model: ModelLike, image: ArrayLike, class_index: ClassLike, layer_name: str) -> np.ndarray:
     """Guided backprop × upsampled Grad-CAM: pixel-sharp detail, only where the class is."""
     saliency = guided_backprop(model, image, class_index)
     heat = upsample(grad_cam(model, image, class_index, layer_name), saliency.shape[:2])
@@ -223,7 +223,8 @@ def guided_grad_cam(model: ModelLike, image, class_index, layer_name: str) -> np
 METHODS = ("Grad-CAM", "Grad-CAM++", "CAM", "guided Grad-CAM")
 
 
-def heatmap(model: ModelLike, image, class_index, layer_name: str, method: str = "Grad-CAM") -> np.ndarray:
+def heatmap(model: ModelLike, image: ArrayLike, class_index: ClassLike, layer_name: str,
+            method: str = "Grad-CAM") -> np.ndarray:
     """Any method by name. CAM ignores `layer_name` (it always uses the pooled layer); guided
     Grad-CAM returns its (H, W) magnitude (``heatmaps.to_2d``: sum of |channels|) in [0, 1]
     so it can be shown like the others."""

@@ -9,10 +9,12 @@ activity) the same projection is guided backpropagation, for comparison.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .filters import check_filters
 from .layers import require_layers
@@ -50,7 +52,7 @@ def _layer_model(model, layer_name: str, rule: str | None):
     return feature_extractor(source, [layer_name])
 
 
-def filter_totals(model: ModelLike, image, layer_name: str) -> np.ndarray:
+def filter_totals(model: ModelLike, image: ArrayLike, layer_name: str) -> np.ndarray:
     """Total rectified activation of every filter of the layer on the image (channels,)."""
     _check_layer(model, layer_name)
     x = network_input(model, image, one=True)
@@ -58,7 +60,7 @@ def filter_totals(model: ModelLike, image, layer_name: str) -> np.ndarray:
     return np.maximum(act[0], 0).sum(axis=(0, 1)).astype("float64")
 
 
-def top_filters(model: ModelLike, image, layer_name: str, k: int = 4) -> TopFilters:
+def top_filters(model: ModelLike, image: ArrayLike, layer_name: str, k: int = 4) -> TopFilters:
     """Indices of the k filters with the largest total activation, and those totals."""
     totals = filter_totals(model, image, layer_name)
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= totals.size:
@@ -67,8 +69,8 @@ def top_filters(model: ModelLike, image, layer_name: str, k: int = 4) -> TopFilt
     return TopFilters(order, totals[order])
 
 
-def project_filters(model: ModelLike, image, layer_name: str, k: int = 4, rule: str = "deconvnet",
-                    filter_indices=None, peak_only: bool = False) -> Projections:
+def project_filters(model: ModelLike, image: ArrayLike, layer_name: str, k: int = 4, rule: str = "deconvnet",
+                    filter_indices: int | Sequence[int] | None = None, peak_only: bool = False) -> Projections:
     """Project each of the top-k filters (or the given `filter_indices`) alone back to the input.
 
     peak_only=True keeps only each filter's strongest position (the paper's figures project
@@ -110,7 +112,7 @@ def project_filters(model: ModelLike, image, layer_name: str, k: int = 4, rule: 
     return Projections(layer_name, rule, np.asarray(filters), np.asarray(totals), np.asarray(grads))
 
 
-def projection_to_uint8(projection, percentile: float = 99.5) -> np.ndarray:
+def projection_to_uint8(projection: ArrayLike, percentile: float = 99.5) -> np.ndarray:
     """Show a projection like the paper: zero is mid-grey, ±(the `percentile` of |values|) is
     black/white (a few extreme pixels would otherwise leave everything else grey)."""
     p = np.asarray(projection, dtype="float32")
@@ -120,7 +122,7 @@ def projection_to_uint8(projection, percentile: float = 99.5) -> np.ndarray:
     return np.clip(np.rint(128 + 127 * p / top), 0, 255).astype("uint8")
 
 
-def footprint(projection, mass: float = 0.5) -> float:
+def footprint(projection: ArrayLike, mass: float = 0.5) -> float:
     """Fraction of the image's pixels that hold `mass` of the projection's energy (|p|² over
     channels): small for a part-like projection, large for one spread over the whole image."""
     energy = np.square(np.asarray(projection, dtype="float64"))

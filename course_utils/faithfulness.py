@@ -14,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .heatmaps import at_image_size
 from .model_io import ModelLike, image_batch
-from .targets import class_scores, class_target
+from .targets import ClassLike, class_scores, class_target
 
 
 @dataclass
@@ -62,7 +63,7 @@ def random_heatmap(shape_hw: tuple[int, int], seed: int = 0, cells: int | None =
     return at_image_size(rng.random((cells, cells)).astype("float32"), shape_hw)
 
 
-def blurred(image, sigma: float | None = None) -> np.ndarray:
+def blurred(image: ArrayLike, sigma: float | None = None) -> np.ndarray:
     """A Gaussian-blurred copy (insertion's starting point): shapes gone, colours kept."""
     from scipy.ndimage import gaussian_filter
 
@@ -87,7 +88,7 @@ def _pixel_ranks(heatmap, shape_hw) -> np.ndarray:
 
 
 def _curve(model, image, heatmap, class_index, steps, replacement, kind, batch_size) -> Curve:
-    x = image_batch(image)
+    x = image_batch(image, model=model)
     steps = _check_steps(steps)
     cls = class_target(model, class_index)
     h, w = x.shape[1:3]
@@ -108,25 +109,25 @@ def _replacement(x, value) -> np.ndarray:
     return blurred(x) if value is None else np.broadcast_to(np.asarray(value, dtype="float32"), x.shape)
 
 
-def deletion_curve(model: ModelLike, image, heatmap, class_index, steps: int = 16, fill=None,
-                   batch_size: int = 32) -> Curve:
+def deletion_curve(model: ModelLike, image: ArrayLike, heatmap: ArrayLike, class_index: ClassLike, steps: int = 16,
+                   fill: ArrayLike | None = None, batch_size: int = 32) -> Curve:
     """Score as the most important pixels (per `heatmap`) are replaced by the blurred image
     (or by `fill`: 0 paints them black, as RISE does)."""
-    x = image_batch(image)
+    x = image_batch(image, model=model)  # the model's pixel rule, before pixels are replaced
     return _curve(model, x, heatmap, class_index, steps, _replacement(x, fill), "deletion", batch_size)
 
 
-def insertion_curve(model: ModelLike, image, heatmap, class_index, steps: int = 16, start=None,
-                    batch_size: int = 32) -> Curve:
+def insertion_curve(model: ModelLike, image: ArrayLike, heatmap: ArrayLike, class_index: ClassLike,
+                    steps: int = 16, start: ArrayLike | None = None, batch_size: int = 32) -> Curve:
     """Score as the most important pixels are revealed on a blurred copy (or on `start`)."""
-    x = image_batch(image)
+    x = image_batch(image, model=model)
     return _curve(model, x, heatmap, class_index, steps, _replacement(x, start), "insertion", batch_size)
 
 
-def deletion_insertion(model: ModelLike, image, heatmap, class_index, steps: int = 16, batch_size: int = 32,
-                       relative: bool = True) -> CurveAreas:
+def deletion_insertion(model: ModelLike, image: ArrayLike, heatmap: ArrayLike, class_index: ClassLike,
+                       steps: int = 16, batch_size: int = 32, relative: bool = True) -> CurveAreas:
     """Both areas as `CurveAreas`; relative=True divides each by the intact image's score."""
-    x = image_batch(image)
+    x = image_batch(image, model=model)
     blur = blurred(x)  # both curves' replacement: blur once
     deletion = deletion_curve(model, x, heatmap, class_index, steps, fill=blur, batch_size=batch_size)
     insertion = insertion_curve(model, x, heatmap, class_index, steps, start=blur, batch_size=batch_size)

@@ -20,17 +20,21 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validate
 
 #: Largest aspect-ratio mismatch (|log of the ratio|) accepted when a small map is resized to an image.
 ASPECT_TOLERANCE = 0.25
 
+#: A box in image pixels: (x0, y0, x1, y1), x to the right, y down.
+Box = tuple[int, int, int, int]
+
 
 IMAGE_CHANNELS = (1, 3)  # a 3-D map whose last axis is one of these is a per-pixel colour gradient
 
 
-def to_2d(saliency, what: str = "heatmap") -> np.ndarray:
+def to_2d(saliency: ArrayLike, what: str = "heatmap") -> np.ndarray:
     """A float32 2-D map from a method's output: (h, w) as is; a per-pixel colour gradient
     (H, W, 1|3), also as a batch of one, by the sum of |channels| (see the module docstring).
     Refuses other shapes (a stack of maps is not one map) and NaN/inf."""
@@ -47,10 +51,10 @@ def to_2d(saliency, what: str = "heatmap") -> np.ndarray:
     return validate.finite(m, what)
 
 
-def normalize(raw, what: str = "heatmap", warn: bool = True) -> np.ndarray:
+def normalize(raw: ArrayLike, what: str = "heatmap", warn: bool = True) -> np.ndarray:
     """ReLU, then divide by the maximum: [0, 1]. An all-zero (or all-negative) map stays zero,
     with a warning when `warn` (that layer or patch shows no positive evidence)."""
-    heat = np.maximum(np.asarray(raw, dtype="float32"), 0)
+    heat = np.maximum(validate.finite(np.asarray(raw, dtype="float32"), what), 0)  # NaN would survive max
     top = float(heat.max()) if heat.size else 0.0
     if top <= 0:
         if warn:
@@ -60,20 +64,20 @@ def normalize(raw, what: str = "heatmap", warn: bool = True) -> np.ndarray:
     return heat / top
 
 
-def upsample(heatmap, shape_hw) -> np.ndarray:
+def upsample(heatmap: ArrayLike, shape_hw: tuple[int, int]) -> np.ndarray:
     """A 2-D map resized (bilinear, float precision) to `shape_hw` (H, W)."""
     from PIL import Image
 
-    h, w = int(shape_hw[0]), int(shape_hw[1])
-    img = Image.fromarray(np.ascontiguousarray(heatmap, dtype="float32"))  # float32 → PIL mode "F"
+    h, w = validate.shape_hw(shape_hw)
+    img = Image.fromarray(np.ascontiguousarray(to_2d(heatmap), dtype="float32"))  # float32 → PIL mode "F"
     return np.asarray(img.resize((w, h), Image.BILINEAR), dtype="float32")
 
 
-def at_image_size(heatmap, shape_hw) -> np.ndarray:
+def at_image_size(heatmap: ArrayLike, shape_hw: tuple[int, int]) -> np.ndarray:
     """A map (2-D, or (H, W, C) collapsed by `to_2d`) at the image's (H, W), upsampled when it
     is a smaller map of the same aspect ratio (a Grad-CAM layer map); anything else is refused."""
     m = to_2d(heatmap)
-    h, w = int(shape_hw[0]), int(shape_hw[1])
+    h, w = validate.shape_hw(shape_hw)
     if m.shape == (h, w):
         return m
     if m.shape[0] > h or m.shape[1] > w or abs(np.log((m.shape[0] / m.shape[1]) / (h / w))) > ASPECT_TOLERANCE:
@@ -82,30 +86,26 @@ def at_image_size(heatmap, shape_hw) -> np.ndarray:
     return upsample(m, (h, w))
 
 
-def peak_location(heatmap, shape_hw=None) -> tuple[int, int]:
+def peak_location(heatmap: ArrayLike, shape_hw: tuple[int, int] | None = None) -> tuple[int, int]:
     """(row, col) of the hottest cell (the first one in reading order on ties); with
     `shape_hw`, that cell's centre in image pixels."""
     heat = to_2d(heatmap)  # NaN/inf/empty refused: argmax would make up a peak
     row, col = np.unravel_index(int(np.argmax(heat)), heat.shape)
     if shape_hw is None:
         return int(row), int(col)
+    shape_hw = validate.shape_hw(shape_hw)
     return (int((row + 0.5) * shape_hw[0] / heat.shape[0]), int((col + 0.5) * shape_hw[1] / heat.shape[1]))
 
 
-def check_box(box, shape_hw) -> tuple[int, int, int, int]:
+def check_box(box: Box, shape_hw: tuple[int, int]) -> Box:
     """(x0, y0, x1, y1) as ints inside an image of `shape_hw`, or a ValueError that says the rule."""
-    x0, y0, x1, y1 = (int(v) for v in box)
-    h, w = shape_hw
-    if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
-        raise ValueError(f"A box is (x0, y0, x1, y1) in pixels with 0 <= x0 < x1 <= {w} and "
-                         f"0 <= y0 < y1 <= {h}; got {tuple(box)}.")
-    return x0, y0, x1, y1
+    return validate.box(box, validate.shape_hw(shape_hw))
 
 
-def mass_in_box(heatmap, box, shape_hw) -> float:
+def mass_in_box(heatmap: ArrayLike, box: Box, shape_hw: tuple[int, int]) -> float:
     """Fraction of the heatmap's total (upsampled to `shape_hw`) inside box (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = check_box(box, shape_hw)  # before the work: a wrong box is the likelier mistake
     heat = upsample(to_2d(heatmap), shape_hw)
-    x0, y0, x1, y1 = check_box(box, shape_hw)
     total = float(heat.sum())
     return float(heat[y0:y1, x0:x1].sum()) / total if total > 0 else 0.0
 
@@ -119,7 +119,7 @@ def _same_grid(a, b) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def pearson(a, b) -> float:
+def pearson(a: ArrayLike, b: ArrayLike) -> float:
     """Pearson correlation of two arrays of one shape, value by value (maps, images, gradient
     steps); 0, not NaN, when either is constant: a constant array has no pattern to agree with."""
     a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
@@ -130,12 +130,12 @@ def pearson(a, b) -> float:
     return float(np.corrcoef(a.ravel(), b.ravel())[0, 1])
 
 
-def correlation(a, b) -> float:
+def correlation(a: ArrayLike, b: ArrayLike) -> float:
     """Pearson correlation of two maps (the smaller resized to the larger's grid)."""
     return pearson(*_same_grid(a, b))
 
 
-def rank_similarity(a, b) -> float:
+def rank_similarity(a: ArrayLike, b: ArrayLike) -> float:
     """Spearman rank correlation of two maps (the smaller resized to the larger's grid).
     A constant map carries no ranking, so its similarity to anything is 0 (not NaN)."""
     from scipy.stats import spearmanr
@@ -146,9 +146,9 @@ def rank_similarity(a, b) -> float:
     return float(spearmanr(a.ravel(), b.ravel()).statistic)
 
 
-def grey_power(images) -> np.ndarray:
+def grey_power(images: ArrayLike) -> np.ndarray:
     """Spectral power (N, H, W) of each image's grey level (mean over channels), mean removed."""
-    x = np.asarray(images, dtype="float32")
+    x = validate.finite_array(images, "images")
     if x.ndim == 3:
         x = x[None]
     if x.ndim != 4:
@@ -158,10 +158,11 @@ def grey_power(images) -> np.ndarray:
     return np.abs(np.fft.fft2(grey)) ** 2
 
 
-def high_frequency_energy(images, cutoff: float = 0.25) -> np.ndarray:
+def high_frequency_energy(images: ArrayLike, cutoff: float = 0.25) -> np.ndarray:
     """Share of each image's grey-level spectral power above `cutoff` cycles/pixel (Nyquist =
     0.5), shape (N,): about 0.8 for white noise, a few percent for photos and smooth blobs.
     Takes (N, H, W, C) or one (H, W, C) image (a 2-D map: pass ``m[..., None]``)."""
+    cutoff = validate.number_between(cutoff, "cutoff", 0.0, 0.5, "0.25 cycles per pixel")
     power = grey_power(images)
     fy = np.fft.fftfreq(power.shape[1])[:, None]
     fx = np.fft.fftfreq(power.shape[2])[None, :]

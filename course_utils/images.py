@@ -7,6 +7,7 @@ always on a copy.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,15 +37,39 @@ def _size_hw(size) -> tuple[int, int] | None:
         raise ValueError(f"size must be an int or (height, width) of positive ints, got {size!r}") from None
 
 
+def pixel_limit() -> int:
+    """The course's largest image, in pixels: Pillow's decompression-bomb limit, read at call time
+    (``PIL.Image.MAX_IMAGE_PIXELS``, about 89 million). Above it an image is refused, whether a
+    file, a PIL image, an array or a requested `size`: Pillow itself only warns up to twice the
+    limit, and a float32 copy of such an image already takes over a gigabyte."""
+    return int(Image.MAX_IMAGE_PIXELS or 0) or 2 ** 62
+
+
+def _check_pixel_count(height: int, width: int, what: str) -> None:
+    limit = pixel_limit()
+    if int(height) * int(width) > limit:
+        raise ImageLoadError(
+            f"{what} is {width}x{height} = {height * width / 1e6:.1f} million pixels, over the course's "
+            f"limit of {limit / 1e6:.1f} million (Pillow's MAX_IMAGE_PIXELS, a guard against "
+            f"decompression bombs). Downscale it first: img.thumbnail((4096, 4096)) on a PIL image, "
+            f"array[::4, ::4] on an array, or an image editor; a few thousand pixels a side is plenty.")
+
+
 def load_image(source, size=None) -> np.ndarray:
     """Return a float32 batch (1, H, W, 3) with values 0-255, resized to `size` (H, W) if given.
 
     Arrays follow the pixel rule of `validate.pixels`: 0-1 floats (plt.imread, scikit-image)
     are rescaled with a warning, uint16 is scaled by 255/65535, values outside 0-255 refused."""
     size = _size_hw(size)
+    if size is not None:
+        _check_pixel_count(*size, what="The requested size")
     if isinstance(source, Image.Image):
+        _check_pixel_count(source.height, source.width, "The PIL image")
         rgb = _pil_to_rgb_array(source)
     elif isinstance(source, np.ndarray):
+        if source.ndim >= 2:
+            _check_pixel_count(*source.shape[-3:-1] if source.ndim >= 3 and source.shape[-1] in (1, 3, 4)
+                               else source.shape[-2:], what="The image array")
         rgb = _array_to_rgb(source)
     elif isinstance(source, (str, Path)):
         rgb = _read_file(source)
@@ -90,7 +115,12 @@ def _read_file(source) -> np.ndarray:
     """Decode the file once, fully, and close it (animated GIFs keep theirs open otherwise)."""
     path = _image_file(source)
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            # Between 1x and 2x the limit Pillow only warns: the size check below refuses it instead.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
+            _check_pixel_count(img.height, img.width, str(path))  # from the header, before decoding
             img.load()  # decode now: truncated files fail here, not later in a plot
             return _pil_to_rgb_array(img)
     except Image.DecompressionBombError as exc:
@@ -138,17 +168,28 @@ def _array_to_rgb(array: np.ndarray) -> np.ndarray:
 
 
 def to_uint8(image) -> np.ndarray:
-    """An image in 0-255 units (batch of one allowed) as uint8 for display: clipped, copied."""
-    a = np.asarray(image, dtype="float32")
+    """An image in 0-255 units (batch of one allowed) as uint8 for display: clipped, copied.
+    NaN/inf are refused; 0-1 floats and uint16 follow the pixel rule of `validate.to_0_255`
+    (rescaled, with a warning for 0-1), so they do not show as a black picture."""
+    a = validate.finite(_as_numeric(image), "image")
     if a.ndim == 4 and a.shape[0] == 1:
         a = a[0]
+    in_0_1 = a.dtype.kind == "f" and a.size and float(a.min()) >= 0 and float(a.max()) <= 1
+    a = validate.to_0_255(a, "image") if in_0_1 or a.dtype == np.uint16 else a.astype("float32")
     return np.clip(np.rint(a), 0, 255).astype("uint8")
+
+
+def _as_numeric(array) -> np.ndarray:
+    return validate.numeric(array, "array")
 
 
 def normalize_to_uint8(array, eps: float = 1e-8) -> np.ndarray:
     """Any array (activation, gradient, pattern) stretched min..max to 0..255 uint8, copied.
     A constant array becomes all zeros rather than noise."""
-    a = np.asarray(array, dtype="float32")
+    a = np.asarray(_as_numeric(array), dtype="float32")
+    if a.size == 0:
+        raise ValueError(f"The array is empty (shape {a.shape}): nothing to show.")
+    validate.finite(a, "array")
     lo, hi = float(a.min()), float(a.max())
     if hi - lo < eps:
         return np.zeros(a.shape, dtype="uint8")

@@ -84,35 +84,74 @@ def only_output(outputs):
 
 # ---------------------------------------------------------------- images
 
-def image_batch(image, what: str = "image") -> np.ndarray:
-    """A copy of `image` as float32 (1, H, W, C): the one shape these methods work on."""
-    a = np.array(image, dtype="float32", copy=True)
-    if a.ndim == 3:
-        a = a[None]
-    if a.ndim != 4 or a.shape[0] != 1:
-        raise ValueError(f"Expected one {what} of shape (H, W, C) or (1, H, W, C); got shape {np.shape(image)}.")
-    if a.size == 0:
-        raise ValueError(f"The {what} is empty (shape {np.shape(image)}): check the crop or the file.")
-    return validate.finite(a, what)
+def takes_pixels(model: ModelLike) -> bool:
+    """True when the model's input is 0-255 pixels, so the pixel rule of `validate` applies
+    (0-1 floats rescaled with a warning, values outside 0-255 refused): an ImageNetModel, or a
+    keras.Model that rescales its input itself, i.e. has a Rescaling layer before its first layer
+    with weights (chapter 1's model; augmentation layers before it do not change the units).
+    Any other keras.Model is given what it takes (a toy model may take noise around 0)."""
+    if is_wrapper(model):
+        return True
+    from keras import layers as L
+
+    def first_decisive(layers):
+        for layer in layers:
+            if isinstance(layer, L.Rescaling):
+                return True
+            if hasattr(layer, "layers"):  # a nested block (augmentation, a sub-model): look inside
+                found = first_decisive(layer.layers)
+                if found is not None:
+                    return found
+            elif layer.weights:
+                return False
+        return None
+
+    return bool(first_decisive(getattr(model, "layers", [])))
 
 
-def network_input(model: ModelLike, images) -> np.ndarray:
-    """One image (H, W, C) or a batch (N, H, W, C) as the float32 batch the keras model takes,
-    always a copy: ImageNetModels check the size and preprocess 0-255 images."""
-    batch = np.array(images, dtype="float32", copy=True)
-    if batch.ndim == 3:
-        batch = batch[None]
-    if batch.ndim != 4:
-        raise ValueError(f"Expected an image (H, W, C) or a batch of images (N, H, W, C); "
-                         f"got shape {np.shape(images)}.")
-    if batch.size == 0:
-        raise ValueError(f"The images are empty (shape {np.shape(images)}): check the crop or the file.")
-    validate.finite(batch, "image")
-    if is_wrapper(model):  # takes 0-255: the pixel rule of validate (0-1 rescaled, >255 refused)
-        batch = validate.to_0_255(batch, "image")
+def _input_shape(model: ModelLike):
+    """(H, W, C) the keras model takes, entries None where any size goes; None when unbuilt."""
+    net = model.model if is_wrapper(model) else model
+    try:
+        inputs = net.inputs
+    except (AttributeError, ValueError):
+        return None
+    if not inputs or len(inputs) != 1 or len(inputs[0].shape) != 4:
+        return None
+    return tuple(inputs[0].shape[1:])
+
+
+def model_images(model: ModelLike, images, what: str = "image", one: bool = False) -> np.ndarray:
+    """The one entry check for images given to a model, before anything is done with them: a
+    float32 copy (N, H, W, C) (`one=True`: exactly one image). Shape, channels, size, NaN/inf
+    are checked against the model; a model that `takes_pixels` gets the 0-255 rule."""
+    shape = _input_shape(model)
+    batch = validate.batch(images, what, channels=None if shape is None else shape[-1], one=one,
+                           pixels=takes_pixels(model))
+    if is_wrapper(model):
         if tuple(batch.shape[1:3]) != tuple(model.input_size):
             raise ValueError(f"{model.name} takes {model.input_size[0]}x{model.input_size[1]} images, got "
                              f"{batch.shape[1]}x{batch.shape[2]}: load the image with model.load(source).")
+    elif shape is not None and None not in shape[:2] and tuple(batch.shape[1:3]) != tuple(shape[:2]):
+        raise ValueError(f"Model {model.name!r} takes {shape[0]}x{shape[1]} images, got {batch.shape[1]}x"
+                         f"{batch.shape[2]}: load the image at its size with load_image(source, size="
+                         f"({shape[0]}, {shape[1]})).")
+    return batch
+
+
+def image_batch(image, what: str = "image", model: ModelLike | None = None) -> np.ndarray:
+    """A copy of one `image` as float32 (1, H, W, C): the one shape these methods work on.
+    Given the `model`, every check of `model_images` (the 0-255 rule for models that take pixels)."""
+    if model is None:
+        return validate.batch(image, what, one=True)
+    return model_images(model, image, what, one=True)
+
+
+def network_input(model: ModelLike, images, one: bool = False) -> np.ndarray:
+    """One image (H, W, C) or a batch (N, H, W, C) as the float32 batch the keras model takes,
+    always a copy, checked by `model_images`; ImageNetModels preprocess the 0-255 images."""
+    batch = model_images(model, images, one=one)
+    if is_wrapper(model):
         batch = model.preprocess(batch)
     return np.asarray(batch, dtype="float32")
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validate
 from . import heatmaps
 from .model_io import ModelLike, image_batch
-from .targets import class_scores, class_target
+from .targets import ClassLike, class_scores, class_target
 
 GREY = 127.5
 
@@ -43,12 +44,13 @@ class OcclusionGrid:
     baseline_score: float
 
 
-def occlusion_drops(model: ModelLike, image, class_index, patch: int = 32, stride: int = 16, fill: float = GREY,
-                    batch_size: int = 32, progress: bool = True, score: str = "logit") -> OcclusionGrid:
+def occlusion_drops(model: ModelLike, image: ArrayLike, class_index: ClassLike, patch: int = 32, stride: int = 16,
+                    fill: float = GREY, batch_size: int = 32, progress: bool = True,
+                    score: str = "logit") -> OcclusionGrid:
     """Baseline score minus the score with a `fill`-valued patch at each position, batched."""
     from tqdm.auto import tqdm
 
-    x = image_batch(image)
+    x = image_batch(image, model=model)  # the model's pixel rule, before any patch is painted
     fill, batch_size = validate.pixel_value(fill, "fill"), validate.whole_number(batch_size, "batch_size")
     h, w = x.shape[1:3]
     check_patch((h, w), patch, stride)
@@ -80,9 +82,9 @@ def grid_to_pixels(grid: OcclusionGrid, shape_hw: tuple[int, int]) -> np.ndarray
     return total / count
 
 
-def occlusion_sensitivity(model: ModelLike, image, class_index, patch: int = 32, stride: int = 16, fill: float = GREY,
-                          batch_size: int = 32, progress: bool = True, normalize: bool = True,
-                          score: str = "logit") -> np.ndarray:
+def occlusion_sensitivity(model: ModelLike, image: ArrayLike, class_index: ClassLike, patch: int = 32,
+                          stride: int = 16, fill: float = GREY, batch_size: int = 32, progress: bool = True,
+                          normalize: bool = True, score: str = "logit") -> np.ndarray:
     """Occlusion heatmap (H, W) at the image's resolution.
 
     The score is the class logit, as in Grad-CAM: with score="probability" a patch also
@@ -92,7 +94,7 @@ def occlusion_sensitivity(model: ModelLike, image, class_index, patch: int = 32,
     the score is not evidence *for* the class), scaled to [0, 1]. normalize=False returns
     the signed per-pixel drop in score units.
     """
-    x = image_batch(image)
+    x = image_batch(image, model=model)  # the model's pixel rule, before any patch is painted
     grid = occlusion_drops(model, x, class_index, patch, stride, fill, batch_size, progress, score)
     pixels = grid_to_pixels(grid, x.shape[1:3])
     if not normalize:

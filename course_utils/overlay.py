@@ -11,12 +11,14 @@ import difflib
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validate
-from .heatmaps import upsample
+from .heatmaps import Box, upsample
 from .images import to_uint8
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.colors import Colormap
     from matplotlib.figure import Figure
 
@@ -41,13 +43,13 @@ def colormap(name: str) -> "Colormap":
         raise ValueError(f"Unknown colormap {name!r}.{hint} Common choices: 'jet', 'viridis', 'inferno'.") from None
 
 
-def colorize(heatmap, cmap: str = "jet") -> np.ndarray:
+def colorize(heatmap: ArrayLike, cmap: str = "jet") -> np.ndarray:
     """A [0, 1] heatmap as an RGB uint8 image through a colormap (values outside are clipped)."""
     rgba = colormap(cmap)(np.clip(_heatmap_2d(heatmap), 0, 1))
     return np.rint(rgba[..., :3] * 255).astype("uint8")
 
 
-def superimpose(image, heatmap, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:
+def superimpose(image: ArrayLike, heatmap: ArrayLike, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:
     """The image with the coloured heatmap blended in: (1 - alpha) * image + alpha * colour.
 
     `image` is 0-255, (H, W, 3) or a batch of one; the heatmap is upsampled (bilinear) to it.
@@ -62,7 +64,7 @@ def superimpose(image, heatmap, alpha: float = 0.4, cmap: str = "jet") -> np.nda
     return np.rint((1 - alpha) * photo + alpha * colour).astype("uint8")
 
 
-def gradient_image(gradient) -> np.ndarray:
+def gradient_image(gradient: ArrayLike) -> np.ndarray:
     """A signed input gradient (H, W, 3) as uint8: centred on grey, ±3 std to black/white."""
     g = np.asarray(gradient, dtype="float32")
     std = float(g.std())
@@ -79,7 +81,7 @@ def _draw_boxes(ax, boxes) -> None:
         ax.text(x0 + 2, y0 + 2, label, color="white", va="top", fontsize=9, weight="bold")
 
 
-def plot_heatmap(heatmap, title: str | None = None, ax=None) -> "Figure":
+def plot_heatmap(heatmap: ArrayLike, title: str | None = None, ax: "Axes | None" = None) -> "Figure":
     """The raw heatmap at its own resolution with ``matshow`` (one square per cell). Returns the figure."""
     import matplotlib.pyplot as plt
 
@@ -92,8 +94,9 @@ def plot_heatmap(heatmap, title: str | None = None, ax=None) -> "Figure":
     return ax.figure
 
 
-def plot_superimposed(image, heatmap, alpha: float = 0.4, cmap: str = "jet", title: str | None = None,
-                      boxes=None, ax=None) -> "Figure":
+def plot_superimposed(image: ArrayLike, heatmap: ArrayLike, alpha: float = 0.4, cmap: str = "jet",
+                      title: str | None = None, boxes: dict[str, Box] | None = None,
+                      ax: "Axes | None" = None) -> "Figure":
     """Show `superimpose(image, heatmap, alpha, cmap)`, optionally with labelled boxes
     {label: (x0, y0, x1, y1)}. Returns the figure (the blended pixels: call `superimpose`)."""
     import matplotlib.pyplot as plt
@@ -108,7 +111,7 @@ def plot_superimposed(image, heatmap, alpha: float = 0.4, cmap: str = "jet", tit
     return ax.figure
 
 
-def plot_heatmap_grid(heatmaps: dict, image=None, columns: int = 5, alpha: float = 0.4,
+def plot_heatmap_grid(heatmaps: dict, image: ArrayLike | None = None, columns: int = 5, alpha: float = 0.4,
                       cmap: str = "jet") -> "Figure":
     """Title → heatmap, in a grid: superimposed on `image` when given, else raw. Returns the figure."""
     import matplotlib.pyplot as plt

@@ -10,14 +10,20 @@ from __future__ import annotations
 import copy
 import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .heatmaps import rank_similarity, to_2d
 from .layers import describe_names
 from .model_io import ModelLike, image_batch, keras_model
-from .targets import class_target
+from .targets import ClassLike, class_target
+
+if TYPE_CHECKING:
+    import keras
 
 
 def randomizable_layers(model: ModelLike) -> list[str]:
@@ -41,7 +47,7 @@ def _layer_groups(model, layer_groups) -> list[list[str]]:
     return groups
 
 
-def randomize_layer(layer, seed: int) -> None:
+def randomize_layer(layer: "keras.Layer", seed: int) -> None:
     """Re-draw every weight of `layer` from the layer's own initialiser (its state at
     construction); weights without one get a normal draw with the old weights' spread."""
     import keras
@@ -59,7 +65,7 @@ def randomize_layer(layer, seed: int) -> None:
         var.assign(new.astype(old.dtype))
 
 
-def randomized_clone(model: ModelLike, layer_names, seed: int = 0) -> ModelLike:
+def randomized_clone(model: ModelLike, layer_names: Sequence[str], seed: int = 0) -> ModelLike:
     """A copy of `model` (keras.Model or ImageNetModel) with the named layers re-initialised.
     The same seed gives a layer the same random weights at every step of the cascade."""
     import keras
@@ -77,7 +83,7 @@ def randomized_clone(model: ModelLike, layer_names, seed: int = 0) -> ModelLike:
     return wrapper
 
 
-def edge_map(image) -> np.ndarray:
+def edge_map(image: ArrayLike) -> np.ndarray:
     """Sobel edge strength of the image: a 'saliency map' that never looks at the model."""
     from skimage.filters import sobel
 
@@ -102,8 +108,9 @@ class Cascade:
         return ["original"] + [label(g) for g in self.layer_groups]
 
 
-def cascading_randomization(model: ModelLike, image, class_index, methods: dict, layer_groups=None,
-                            seed: int = 0, progress: bool = True) -> Cascade:
+def cascading_randomization(model: ModelLike, image: ArrayLike, class_index: ClassLike, methods: dict,
+                            layer_groups: Sequence[str | Sequence[str]] | None = None, seed: int = 0,
+                            progress: bool = True) -> Cascade:
     """Randomise `layer_groups` (layer names or groups of names, top first; default: every layer
     with weights) cumulatively, each time on a fresh clone, and record each method's map and its
     rank similarity to the intact model's map.
@@ -117,7 +124,7 @@ def cascading_randomization(model: ModelLike, image, class_index, methods: dict,
         raise TypeError(f"methods maps a label to a function, e.g. {{'Grad-CAM': fn}}; got {type(methods).__name__}.")
     if not methods:
         raise ValueError("methods is empty: pass {'label': fn(model, image, class_index) → map}.")
-    x = image_batch(image)
+    x = image_batch(image, model=model)
     cls = class_target(model, class_index).index
     groups = _layer_groups(model, layer_groups)
     result = Cascade(groups, {name: [] for name in methods}, {name: [] for name in methods})

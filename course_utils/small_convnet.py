@@ -193,5 +193,7 @@ def training_record(path: Path = RECORD_PATH) -> dict:
 
 def predict_dog_probability(model, images) -> np.ndarray:
     """P(dog) for a batch of 0-255 images (class 0 = cat, class 1 = dog), in inference mode."""
+    from .model_io import network_input
+
     # predict() runs in inference mode and in batches (a whole test split would not fit at once).
-    return np.asarray(model.predict(np.asarray(images, dtype="float32"), batch_size=32, verbose=0))[:, 0]
+    return np.asarray(model.predict(network_input(model, images), batch_size=32, verbose=0))[:, 0]

@@ -15,13 +15,15 @@ logits are (-z, z), so class 0's logit is -z and its probability 1 - p.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import validate
 from .layers import feature_extractor
-from .model_io import ModelLike, feeding_layer, final_layer, keras_model, network_input, only_output
+from .model_io import (ModelLike, feeding_layer, final_layer, keras_model, model_images, network_input,
+                       only_output)
 
 ArrayOrTensor = Any  # a numpy array or a backend tensor (inside a GradientTape)
 SQUASHES = ("softmax", "sigmoid")  # final activations whose input is the logit
@@ -34,12 +36,12 @@ def _squash(net) -> str | None:
     return getattr(getattr(final_layer(net), "activation", None), "__name__", None)
 
 
-def n_outputs(net) -> int:
+def n_outputs(net: ModelLike) -> int:
     """Width of the model's (first) output."""
     return int(keras_model(net).outputs[0].shape[-1])
 
 
-def is_single_sigmoid(net) -> bool:
+def is_single_sigmoid(net: ModelLike) -> bool:
     """True for one sigmoid unit p, which scores two classes: 0 (1 - p) and 1 (p)."""
     net = keras_model(net)
     return _squash(net) == "sigmoid" and n_outputs(net) == 1
@@ -51,7 +53,7 @@ def n_classes(model: ModelLike) -> int:
     return 2 if is_single_sigmoid(net) else n_outputs(net)
 
 
-def resolve_class(model: ModelLike, class_index) -> int:
+def resolve_class(model: ModelLike, class_index: ClassLike) -> int:
     """An int in range; names need an ImageNetModel, which knows the 1000 class names."""
     net = keras_model(model)
     n = n_classes(net)
@@ -83,7 +85,7 @@ class LogitHead(NamedTuple):
     to_logits: Callable
 
 
-def logit_head(net) -> LogitHead:
+def logit_head(net: ModelLike) -> LogitHead:
     """The `LogitHead` of a model.
 
     A final ``Activation("softmax"|"sigmoid")`` → its input is the logits; a final ``Dense``
@@ -107,7 +109,7 @@ def logit_head(net) -> LogitHead:
     return LogitHead(feeding_layer(last).name, logits)
 
 
-def class_probabilities(model: ModelLike, outputs) -> np.ndarray:
+def class_probabilities(model: ModelLike, outputs: ArrayLike) -> np.ndarray:
     """The model's outputs (N, width) as one column per class: a single sigmoid p becomes (1 - p, p)."""
     out = np.asarray(outputs)
     out = out.reshape(len(out), -1)
@@ -122,18 +124,22 @@ class ClassTarget:
     n_classes: int
     single_sigmoid: bool
 
-    def __call__(self, logits):
+    def __call__(self, logits: ArrayOrTensor) -> ArrayOrTensor:
         """The class's score from logits with classes on the last axis ((N, n_classes) → (N,),
         or per-cell maps (h, w, n_classes) → (h, w)). Works on numpy arrays and on backend
         tensors (inside a GradientTape)."""
         return logits[..., self.index]
 
-    def probability(self, model: ModelLike, outputs) -> np.ndarray:
+    def probability(self, model: ModelLike, outputs: ArrayLike) -> np.ndarray:
         """The class's probability from the model's own outputs (N, width): shape (N,)."""
         return class_probabilities(model, outputs)[:, self.index]
 
 
-def class_target(model: ModelLike, class_index) -> ClassTarget:
+#: A class to explain: its index, its name (ImageNet models only), or a resolved ClassTarget.
+ClassLike = Union[int, str, ClassTarget]
+
+
+def class_target(model: ModelLike, class_index: ClassLike) -> ClassTarget:
     """The target for a class index (or name, for ImageNet models); errors list the valid range."""
     if isinstance(class_index, ClassTarget):
         return class_target(model, class_index.index)
@@ -148,7 +154,7 @@ def logit_model(model: ModelLike) -> Callable:
     return lambda x, training=False: to_logits(only_output(extractor(x, training=training)))
 
 
-def class_scores(model: ModelLike, images, class_index, batch_size: int = 32,
+def class_scores(model: ModelLike, images: ArrayLike, class_index: ClassLike, batch_size: int = 32,
                  score: str = "probability") -> np.ndarray:
     """Score of one class for each image (N,), float64: the probability (softmax, or 1 - p for
     class 0 of a single sigmoid unit) or, score="logit", the class's logit (see `ClassTarget`)."""
@@ -157,7 +163,7 @@ def class_scores(model: ModelLike, images, class_index, batch_size: int = 32,
     batch_size = validate.whole_number(batch_size, "batch_size")
     target = class_target(model, class_index)
     forward = keras_model(model) if score == "probability" else logit_model(model)
-    images = np.asarray(images, dtype="float32")
+    images = model_images(model, images)  # checked once, before batching (the pixel rule, NaN, shape)
     scores = []
     for start in range(0, len(images), batch_size):
         out = only_output(forward(network_input(model, images[start:start + batch_size]), training=False))

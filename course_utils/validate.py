@@ -47,11 +47,16 @@ def _as_array(image, what: str) -> np.ndarray:
     return a
 
 
+def numeric(value, what: str) -> np.ndarray:
+    """`value` as a numeric array (bools as 0/255); strings, None, ragged lists refused."""
+    return _as_array(value, what)
+
+
 def _check_shape(a: np.ndarray, shape, what: str, channels=(3,)) -> np.ndarray:
     if a.ndim == 4:
         if a.shape[0] != 1:
-            raise ValueError(f"Expected one {what}; got shape {shape}, a batch of {a.shape[0]}: "
-                             f"pass images[i] (or images[i:i+1]) one at a time.")
+            raise ValueError(f"Expected one {what}; got shape {shape}, a batch of {a.shape[0]}: this takes "
+                             f"one image at a time, pass images[i] (or images[i:i+1]).")
         a = a[0]
     if a.ndim != 3:
         raise ValueError(f"Expected one {what} of shape (H, W, 3) or (1, H, W, 3); got shape {shape}.")
@@ -98,6 +103,38 @@ def pixels(image, what: str = "image", channels=(3,)) -> np.ndarray:
     a = _as_array(image, what)
     a = _check_shape(a, np.shape(image), what, channels)
     return to_0_255(finite(a, what), what)
+
+
+def batch(images, what: str = "image", channels: int | None = None, one: bool = False,
+          pixels: bool = False) -> np.ndarray:
+    """Images for a model as a float32 copy (N, H, W, C): one image (H, W, C) becomes a batch of
+    one. Strings, ragged lists, grey (H, W) arrays, channels-first, a wrong channel count (when
+    the model's `channels` is known), empty and non-finite images are refused; `one=True` also
+    refuses a batch of more than one. `pixels=True` adds the 0-255 rule (`to_0_255`): only for
+    a model that takes pixels (see `model_io.takes_pixels`)."""
+    a = _as_array(images, what)
+    shape = np.shape(images)
+    if a.ndim == 2:
+        raise ValueError(f"Expected an {what} (H, W, C) or a batch of images (N, H, W, C); got a 2-D array "
+                         f"of shape {shape}. A grey image? load_image(array) repeats it to (1, H, W, 3).")
+    if a.ndim == 3:
+        a = a[None]
+    if a.ndim != 4:
+        raise ValueError(f"Expected an {what} (H, W, C) or a batch of images (N, H, W, C); got shape {shape}.")
+    if one and a.shape[0] != 1:
+        raise ValueError(f"Expected one {what}; got shape {shape}, a batch of {a.shape[0]}: this takes "
+                         f"one image at a time, pass images[i] (or images[i:i+1]).")
+    if channels is not None and a.shape[-1] != channels:
+        if a.shape[1] == channels:
+            raise ValueError(f"The {what} has its channels first (shape {shape}); the course uses channels "
+                             f"last (H, W, {channels}): pass np.moveaxis(image, 0, -1) (a batch: axis 1).")
+        fix = " (RGBA: load_image(array) lays it over white)" if a.shape[-1] == 4 and channels == 3 else ""
+        raise ValueError(f"The model takes images with {channels} channels (last axis); the {what} has "
+                         f"{a.shape[-1]} (shape {shape}){fix}.")
+    if a.size == 0:
+        raise ValueError(f"The {what} is empty (shape {shape}): check the crop or the file it came from.")
+    finite(a, what)
+    return to_0_255(a, what) if pixels else a.astype("float32")  # astype: always a copy
 
 
 def heatmap_2d(heatmap, what: str = "heatmap") -> np.ndarray:
@@ -176,3 +213,57 @@ def pixel_value(value, name: str) -> float:
     if not math.isfinite(float(value)) or not 0 <= float(value) <= 255:
         raise ValueError(f"{name} is a pixel value between 0 and 255 (127.5 is grey), got {value!r}.")
     return float(value)
+
+
+def number_between(value, name: str, low: float, high: float, example: str) -> float:
+    """A finite number in [low, high] (an opacity, a fraction, a percentile)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number between {low:g} and {high:g} (e.g. {example}), "
+                        f"not {type(value).__name__} {value!r}.")
+    if not math.isfinite(float(value)) or not low <= float(value) <= high:
+        raise ValueError(f"{name} must be a number between {low:g} and {high:g} (e.g. {example}), got {value!r}.")
+    return float(value)
+
+
+def shape_hw(value, name: str = "shape_hw") -> tuple[int, int]:
+    """An image size (height, width) of two whole numbers >= 1, e.g. image.shape[1:3]."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{name} is an image size (height, width), e.g. image.shape[1:3]; got {value!r}.")
+    return tuple(whole_number(v, f"each side of {name}") for v in value)
+
+
+def box(value, size_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+    """A box (x0, y0, x1, y1) of whole pixel numbers with 0 <= x0 < x1 <= width, 0 <= y0 < y1 <= height."""
+    h, w = size_hw
+    rule = f"A box is (x0, y0, x1, y1) in pixels with 0 <= x0 < x1 <= {w} and 0 <= y0 < y1 <= {h}"
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != 4:
+        raise ValueError(f"{rule}: four numbers; got {value!r}.")
+    try:
+        x0, y0, x1, y1 = (whole_number(v, "each box corner", minimum=0) for v in value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{rule}; got {tuple(value)!r}: {exc}") from None
+    if not (x0 < x1 <= w and y0 < y1 <= h):
+        raise ValueError(f"{rule}; got {tuple(value)}.")
+    return x0, y0, x1, y1
+
+
+def functions(value, name: str, example: str) -> dict:
+    """A non-empty dict label → function (a bare list has no labels for the plots)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} maps a label to a function, e.g. {example}; got {type(value).__name__}.")
+    if not value:
+        raise ValueError(f"{name} is empty: give at least one, e.g. {example}.")
+    for label, fn in value.items():
+        if not callable(fn):
+            raise TypeError(f"{name}[{label!r}] must be a function, e.g. {example}; got {type(fn).__name__}.")
+    return value
+
+
+def finite_array(value, what: str, min_ndim: int = 1) -> np.ndarray:
+    """A non-empty, finite numeric array (an activation, a map, features) as float32."""
+    a = _as_array(value, what)
+    if a.ndim < min_ndim:
+        raise ValueError(f"The {what} must have at least {min_ndim} dimensions; got shape {a.shape}.")
+    if a.size == 0:
+        raise ValueError(f"The {what} is empty (shape {a.shape}).")
+    return finite(a.astype("float32"), what)

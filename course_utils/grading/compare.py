@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -138,7 +139,7 @@ def _pattern(blurred: bool) -> np.ndarray:
 
 # ---------------------------------------------------------------- chapter 1
 
-def ex1_1(answer):
+def ex1_1(answer: Any) -> Verdict:
     answer = _entries(answer, ("image", "zeros"))
     image, model = _photo(answer["image"]), _convnet()
     names = fx.conv_names(model)
@@ -153,7 +154,7 @@ def ex1_1(answer):
                    "zero fractions " + ", ".join(f"{z:.2f}" for z in zeros))
 
 
-def ex1_2(answer):
+def ex1_2(answer: Any) -> Verdict:
     from ..activations import input_similarity
 
     answer = _entries(answer, ("image", "likeness", "most_abstract"))
@@ -173,7 +174,7 @@ def ex1_2(answer):
     ])
 
 
-def ex1_3(answer):
+def ex1_3(answer: Any) -> Verdict:
     answer = _entries(answer, ("inference", "training"))
     model, batch = _convnet(), fx.trap_batch()
     inference = _array(answer["inference"], "inference")
@@ -193,7 +194,7 @@ def ex1_3(answer):
 
 # ---------------------------------------------------------------- chapter 2
 
-def ex2_1(answer):
+def ex2_1(answer: Any) -> Verdict:
     probe = fx.probe((1, 12, 12, 4), seed=3)
     values = _array(answer, "the filter losses", (4,))
     ok = np.abs(values - probe[:, 2:-2, 2:-2, :].mean(axis=(0, 1, 2))) <= 1e-4
@@ -211,7 +212,7 @@ def _ascent_step(filter_index: int, learning_rate: float) -> np.ndarray:
     return np.asarray(image + learning_rate * tf.math.l2_normalize(tape.gradient(loss, image)))
 
 
-def ex2_2(answer):
+def ex2_2(answer: Any) -> Verdict:
     start = fx.pattern_start()
     out = _array(answer, "the new image", start.shape)
     step, want = out - start, _ascent_step(1, fx.ASCENT_RATE) - start
@@ -230,7 +231,7 @@ def _same_pattern(pattern, reference) -> bool:
     return _measured(heatmaps.pearson, pattern, reference, refused=np.nan) > 0.99 and error < 0.02
 
 
-def ex2_3(answer):
+def ex2_3(answer: Any) -> Verdict:
     answer = _entries(answer, ("plain", "blurred", "roughness", "activation"))
     plain = _array(answer["plain"], "plain", (32, 32, 3))
     blurred = _array(answer["blurred"], "blurred", (32, 32, 3))
@@ -254,7 +255,7 @@ def ex2_3(answer):
 
 # ---------------------------------------------------------------- chapter 3
 
-def ex3_1(answer):
+def ex3_1(answer: Any) -> Verdict:
     probe = fx.probe((1, 6, 6, 8), seed=4)
     w = _array(answer, "the weights", (8,))
     ok = _close(w, probe.mean(axis=(0, 1, 2)).astype("float64"), atol=1e-5)
@@ -262,7 +263,7 @@ def ex3_1(answer):
                                              "over every position (batch, rows and columns)"])
 
 
-def ex3_2(answer):
+def ex3_2(answer: Any) -> Verdict:
     act, weights = fx.probe((1, 6, 6, 8), seed=5, relu=True), fx.probe((8,), seed=6)
     h = _array(answer, "the heatmap", (6, 6))
     raw = np.maximum(act[0] @ weights, 0)
@@ -271,7 +272,7 @@ def ex3_2(answer):
                                              "then scale so the largest value is 1"])
 
 
-def ex3_3(answer):
+def ex3_3(answer: Any) -> Verdict:
     answer = _entries(answer, ("layer", "heatmap", "peak"))
     model = _convnet()
     layer = _text(answer["layer"], "layer")
@@ -296,7 +297,7 @@ def ex3_3(answer):
 
 # ---------------------------------------------------------------- chapter 4
 
-def ex4_1(answer):
+def ex4_1(answer: Any) -> Verdict:
     answer = _entries(answer, ("occluded", "original"))
     probe = 255 * np.abs(fx.probe((1, 10, 12, 3), seed=7)).clip(0, 1)
     out = _array(answer["occluded"], "occluded", probe.shape)
@@ -311,7 +312,7 @@ def ex4_1(answer):
     ])
 
 
-def ex4_2(answer):
+def ex4_2(answer: Any) -> Verdict:
     answer = _entries(answer, ("trained", "randomized", "similarity"))
     trained = _array(answer["trained"], "trained")
     randomized = _array(answer["randomized"], "randomized")
@@ -331,7 +332,7 @@ def ex4_2(answer):
     ])
 
 
-def ex4_3(answer):
+def ex4_3(answer: Any) -> Verdict:
     answer = _entries(answer, ("curve", "random", "auc"))
     model, image = _convnet(), _cat()
     count = _occlusion("trained").size
@@ -353,7 +354,7 @@ def ex4_3(answer):
     ])
 
 
-def free_text(answer):
+def free_text(answer: Any) -> Verdict:
     text = _text(answer, "your answer").strip()
     if len(text.split()) < 8 or "YOUR ANSWER" in text.upper():
         raise Wrong("write two or three sentences of your own, backed by the numbers above")
@@ -366,7 +367,7 @@ JUDGES = {"ex1_1": ex1_1, "ex1_2": ex1_2, "ex1_3": ex1_3,
           "ex4_1": ex4_1, "ex4_2": ex4_2, "ex4_3": ex4_3}
 
 
-def judge(exercise_id: str, answer) -> Verdict:
+def judge(exercise_id: str, answer: Any) -> Verdict:
     """The verdict on one answer. Never raises on a malformed answer: it costs only this exercise."""
     from .exercises import by_id
 

@@ -1,6 +1,7 @@
 """Chapter 5's comparison: pick an image and some methods, see their maps and faithfulness scores."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,13 +13,14 @@ if TYPE_CHECKING:
 
 
 def comparison_view(images: dict, maps: dict, scores: dict, image_name: str,
-                    methods) -> tuple[list[tuple[str, np.ndarray]], str]:
+                    methods: Sequence[str]) -> tuple[list[tuple[str, np.ndarray]], str]:
     """Panels and a caption for one image and the chosen methods.
 
     images: name → (1, H, W, 3) 0-255; maps: name → {method: heatmap}; scores: name →
     {method: faithfulness.CurveAreas} (what `deletion_insertion` returns). Returns
-    ([(title, map at image size)], caption), methods in the order chosen: chapter 5 shows that deletion alone is biased (random pixels
-    tie Grad-CAM), so no single score crowns a method here. Plain function: the widget only calls it.
+    ([(title, map at image size)], caption), methods in the order chosen: chapter 5 shows that
+    deletion alone is biased (random pixels tie Grad-CAM), so no single score crowns a method
+    here. Plain function: the widget only calls it.
     """
     if image_name not in images:
         raise KeyError(f"No image named {image_name!r}; choose one of: {', '.join(images)}.")
