@@ -95,7 +95,7 @@ def _notebooks(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("assets", help="list course assets and where they were found; --prefetch fetches them")

@@ -23,6 +23,7 @@ import hashlib
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def _discard_quietly(path: Path) -> None:
 # ---------------------------------------------------------------- installing
 
 @contextlib.contextmanager
-def install_lock(final: Path):
+def install_lock(final: Path) -> Iterator[None]:
     """Hold `.<name>.lock` beside `final`: one installer of that target at a time."""
     final.parent.mkdir(parents=True, exist_ok=True)
     with open(final.with_name(f".{final.name}.lock"), "a") as handle:

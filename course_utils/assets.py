@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,11 +198,11 @@ def missing_message(asset: Asset, notes: list[str]) -> str:
 
 # ---------------------------------------------------------------- listing and prefetch
 
-def status(names=None) -> list[Location]:
+def status(names: Iterable[str] | None = None) -> list[Location]:
     return [locate(n) for n in (manifest() if names is None else names)]
 
 
-def prefetch(names=None, dest: Path | None = None, progress: bool = True,
+def prefetch(names: Iterable[str] | None = None, dest: Path | None = None, progress: bool = True,
              include_large: bool = False) -> list[Location]:
     """Fetch the named assets (default: those that can be had; large optional ones only with
     `include_large`); with `dest`, copy them into a mirror-layout folder. A row has a path only

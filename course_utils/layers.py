@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import difflib
 import weakref
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    import keras
 
 
 class LayerNameError(ValueError):
     """A layer name that the model does not have, or a layer of the wrong kind."""
 
 
-def layer_kinds(layer) -> set[str]:
+def layer_kinds(layer: "keras.Layer") -> set[str]:
     """Coarse kinds of a layer: 'conv', 'pool', 'dense', 'model' (nested), 'other'."""
     from keras import layers as L
 
@@ -31,7 +37,7 @@ def layer_kinds(layer) -> set[str]:
     return kinds or {"other"}
 
 
-def is_spatial(layer) -> bool:
+def is_spatial(layer: "keras.Layer") -> bool:
     """True when the layer's output is a 4-D feature map (batch, h, w, channels)."""
     try:
         shape = layer.output.shape
@@ -48,13 +54,14 @@ def _nested_owner(model, name: str) -> str | None:
     return None
 
 
-def describe_names(names, limit: int = 60) -> str:
+def describe_names(names: Iterable[str], limit: int = 60) -> str:
     names = list(names)
     shown = ", ".join(names[:limit])
     return shown + (f", … ({len(names) - limit} more)" if len(names) > limit else "")
 
 
-def require_layers(model, names, valid=None, what: str = "layer") -> None:
+def require_layers(model: "keras.Model", names: Iterable[str], valid: Iterable[str] | None = None,
+                   what: str = "layer") -> None:
     """Raise LayerNameError unless every name is a top-level layer of `model` (and in `valid`)."""
     all_names = [layer.name for layer in model.layers]
     valid = list(valid) if valid is not None else all_names
@@ -71,7 +78,7 @@ def require_layers(model, names, valid=None, what: str = "layer") -> None:
                              f"Valid choices: {describe_names(valid)}.")
 
 
-def model_inputs(model, example=None):
+def model_inputs(model: "keras.Model", example: ArrayLike | None = None) -> list:
     """`model.inputs`, building a Sequential model first if it has never been called."""
     try:
         inputs = model.inputs
@@ -88,7 +95,7 @@ def model_inputs(model, example=None):
 _extractors: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def feature_extractor(model, names, example=None):
+def feature_extractor(model: "keras.Model", names: Sequence[str], example: ArrayLike | None = None) -> "keras.Model":
     """A cached Functional model: the model's inputs → the outputs of the named layers."""
     import keras
 

