@@ -102,12 +102,24 @@ def check_box(box: Box, shape_hw: tuple[int, int]) -> Box:
     return validate.box(box, validate.shape_hw(shape_hw))
 
 
+def mass_in_mask(heatmap: ArrayLike, mask: ArrayLike) -> float:
+    """Fraction of the heatmap's total (upsampled to the mask's (H, W)) where `mask` is True;
+    0 for a map with no positive total. Any region: a box, the union of boxes, a segmentation."""
+    inside = np.asarray(mask)
+    if inside.dtype != bool or inside.ndim != 2:
+        raise ValueError(f"A mask is a 2-D boolean array (H, W), True inside the region; got "
+                         f"{inside.dtype} of shape {inside.shape}.")
+    heat = upsample(to_2d(heatmap), inside.shape)
+    total = float(heat.sum())
+    return float(heat[inside].sum()) / total if total > 0 else 0.0
+
+
 def mass_in_box(heatmap: ArrayLike, box: Box, shape_hw: tuple[int, int]) -> float:
     """Fraction of the heatmap's total (upsampled to `shape_hw`) inside box (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = check_box(box, shape_hw)  # before the work: a wrong box is the likelier mistake
-    heat = upsample(to_2d(heatmap), shape_hw)
-    total = float(heat.sum())
-    return float(heat[y0:y1, x0:x1].sum()) / total if total > 0 else 0.0
+    inside = np.zeros((int(shape_hw[0]), int(shape_hw[1])), bool)
+    inside[y0:y1, x0:x1] = True
+    return mass_in_mask(heatmap, inside)
 
 
 def _same_grid(a, b) -> tuple[np.ndarray, np.ndarray]:

@@ -170,8 +170,7 @@ for x0, y0, x1, y1 in boxes.values():
     inside[y0:y1, x0:x1] = True
 
 def mass_in_animals(heat):
-    up = heatmaps.upsample(heat, (H, W))
-    return float(up[inside].sum() / up.sum()) if up.sum() > 0 else 0.0
+    return heatmaps.mass_in_mask(heat, inside)       # upsampled to the photo first
 
 plot_superimposed(img, heatmap, alpha=0.4, boxes=boxes, title=f"Grad-CAM of '{top[0][1]}' at {layer_name}")
 plt.show()
@@ -329,8 +328,7 @@ if boxes:
     box_report(plus_map, boxes, "Grad-CAM++  ")
 if boxes:
     for label, g in [("guided backprop", guided), ("guided Grad-CAM", guided_cam)]:
-        energy = np.abs(g).sum(axis=-1)
-        print(f"{label:16s}: {energy[inside].sum() / energy.sum():.3f} of the gradient magnitude "
+        print(f"{label:16s}: {heatmaps.mass_in_mask(g, inside):.3f} of the gradient magnitude "
               f"inside the boxes ({inside.mean():.3f} of the image)")
 
 fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))

@@ -166,7 +166,7 @@ peaks = {depth: project_filters(model, img, layer, k=4, peak_only=True) for dept
 measures = {}
 for depth, layer in layers_by_depth.items():
     extent = np.mean([np.sqrt(footprint(p, 0.9) * H * W) for p in peaks[depth].images])
-    share = np.mean([energy(p)[on_animals].sum() / energy(p).sum() for p in projections[depth].images])
+    share = np.mean([heatmaps.mass_in_mask(energy(p), on_animals) for p in projections[depth].images])
     measures[depth] = (extent, share)
     print(f"{depth:6s} {layer:16s} one unit sees ~{extent:5.1f} px   energy on the animals {share:.2f}")
 
@@ -175,7 +175,7 @@ fig, axes = plt.subplots(3, 4, figsize=(10, 7.8))
 for row, (depth, proj) in enumerate(peaks.items()):
     half = int(max(8, measures[depth][0]))            # crop around each unit's projection
     for col, (f, image) in enumerate(zip(proj.filter_indices, proj.images)):
-        r, c = np.unravel_index(np.argmax(energy(image)), (H, W))
+        r, c = heatmaps.peak_location(energy(image))
         r0, c0 = np.clip([r - half, c - half], 0, [H - 2 * half, W - 2 * half])
         crop = np.s_[r0:r0 + 2 * half, c0:c0 + 2 * half]
         axes[row, col].imshow(np.hstack([projection_to_uint8(image)[crop], img[0][crop].astype("uint8")]))
@@ -208,10 +208,9 @@ for col in range(4):
 fig.tight_layout()
 plt.show()
 for proj in (projections["late"], guided):
-    share = np.mean([energy(p)[on_animals].sum() / energy(p).sum() for p in proj.images])
+    share = np.mean([heatmaps.mass_in_mask(energy(p), on_animals) for p in proj.images])
     print(f"{proj.rule:9s} energy on the animals {share:.2f}")
-similar = np.mean([np.corrcoef(energy(a).ravel(), energy(b).ravel())[0, 1]
-                   for a, b in zip(projections["late"].images, guided.images)])
+similar = np.mean([heatmaps.correlation(energy(a), energy(b)) for a, b in zip(projections["late"].images, guided.images)])
 print(f"correlation of the two projections' energy: {similar:.2f}")
 
 # %% [markdown]
@@ -273,8 +272,8 @@ grad = heatmaps.upsample(cam.grad_cam(model, img, target, LAYER), (H, W))
 print("occlusion grid:", grid.drops.shape, f"largest logit drop {grid.drops.max():.2f}, "
       f"largest rise {-grid.drops.min():.2f}")
 for name, heat in [("Grad-CAM", grad), ("occlusion (logit)", occlusion), ("occlusion (probability)", occlusion_prob)]:
-    row, col = np.unravel_index(np.argmax(heat), heat.shape)
-    inside = [f"{k} {heat[y0:y1, x0:x1].sum() / heat.sum():.2f}" for k, (x0, y0, x1, y1) in boxes.items()]
+    row, col = heatmaps.peak_location(heat)
+    inside = [f"{k} {heatmaps.mass_in_box(heat, box, (H, W)):.2f}" for k, box in boxes.items()]
     agreement = "" if heat is grad else f"  correlation with Grad-CAM {heatmaps.correlation(heat, grad):.2f}"
     print(f"{name:24s} peak (row {row:3d}, col {col:3d}) → {where(row, col):6s}  mass in boxes: {', '.join(inside)}{agreement}")
 

@@ -83,3 +83,20 @@ def test_pearson_is_one_definition_for_maps_images_and_steps():
     small = rng.random((4, 4)).astype("float32")  # correlation = pearson on one grid
     assert heatmaps.correlation(small, heatmaps.upsample(small, (8, 8))) == pytest.approx(
         heatmaps.pearson(heatmaps.upsample(small, (8, 8)), heatmaps.upsample(small, (8, 8))))
+
+
+def test_mass_in_mask_is_mass_in_box_for_a_box_and_takes_any_region():
+    rng = np.random.default_rng(2)
+    heat = rng.random((5, 5)).astype("float32")
+    box = np.zeros((40, 40), bool)
+    box[8:30, 4:20] = True
+    assert heatmaps.mass_in_mask(heat, box) == pytest.approx(heatmaps.mass_in_box(heat, (4, 8, 20, 30), (40, 40)))
+    ring = np.ones((5, 5), bool)
+    ring[1:4, 1:4] = False  # not a box: the border cells of the map itself
+    assert heatmaps.mass_in_mask(heat, ring) == pytest.approx(heat[ring].sum() / heat.sum(), rel=1e-5)
+    gradient = rng.normal(size=(5, 5, 3))  # collapsed by the course's rule, sum of |channels|
+    assert heatmaps.mass_in_mask(gradient, ring) == pytest.approx(
+        np.abs(gradient).sum(-1)[ring].sum() / np.abs(gradient).sum(), rel=1e-5)
+    assert heatmaps.mass_in_mask(np.zeros((5, 5)), ring) == 0.0
+    with pytest.raises(ValueError, match="2-D boolean array"):
+        heatmaps.mass_in_mask(heat, ring.astype(int))
