@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -161,6 +162,181 @@ def test_course_copy_has_no_hidden_tests_and_stubs_forbidden_functions(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(tmp_path)),
                          capture_output=True, text=True, timeout=300, cwd=tmp_path).stdout
     assert out.count("STUB") == 2 and "write it yourself" in out
+
+
+def _lying_bomb(declared: int, real: int) -> bytes:
+    """An .npz whose member expands to `real` bytes of zeros while its zip entry declares `declared`."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (real // 8,)})
+    member = header.getvalue() + bytes(real)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("value.npy", member)
+    data = bytearray(bomb.getvalue())
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local and central size fields
+        at = data.find(signature)
+        data[at + offset:at + offset + 4] = declared.to_bytes(4, "little")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("declared, real", [(1000, 600 * 1024**2), (600 * 1024**2 + 128, 600 * 1024**2)])
+def test_a_zip_bomb_is_refused_without_allocating_what_it_promises(declared, real):
+    import tracemalloc
+
+    bomb = _lying_bomb(declared, real)
+    assert len(bomb) < 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(AnswerFormatError):
+            load_answer(bomb)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * 1024**2, f"loading the bomb allocated {peak / 1e6:.0f} MB"
+
+
+def test_an_npy_whose_header_understates_its_data_is_refused():
+    small = io.BytesIO()
+    np.lib.format.write_array_header_1_0(small, {"descr": "<f8", "fortran_order": False, "shape": (4,)})
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("value.npy", small.getvalue() + bytes(8 * 1000))
+    with pytest.raises(AnswerFormatError, match="does not hold"):
+        load_answer(buffer.getvalue())
+
+
+def test_the_channel_survives_deep_json_and_floods_of_frames():
+    import struct
+
+    from course_utils.grading import channel
+
+    for junk in (b"[" * 60_000, None):
+        read_end, write_end = os.pipe()
+        reader = channel.Reader(read_end)
+        channel.send(write_end, {"kind": "answer", "exercise": "ex2_1"}, b"kept")
+        if junk is not None:  # JSON nested beyond the recursion limit
+            os.write(write_end, struct.pack(">I", len(junk)) + junk)
+        else:  # empty frames with big headers, forever: headers count against the caps
+            header = json.dumps({"kind": "event", "event": {"pad": "x" * 60_000}}).encode()
+            try:
+                for _ in range(1000):
+                    os.write(write_end, struct.pack(">I", len(header)) + header)
+            except BrokenPipeError:
+                pass
+        os.close(write_end)
+        frames = reader.join(timeout=20)
+        assert frames[0][1] == b"kept" and reader.problem.startswith("the answer channel was corrupted")
+        assert len(frames) < 200
+
+
+def test_hard_links_and_non_folders_are_reasons_not_grades(tmp_path):
+    solved = nbformat.writes(build_notebook(2, solved=True)).encode()
+    (tmp_path / "honest").mkdir()
+    (tmp_path / "honest" / "02_exercises.ipynb").write_bytes(solved)
+    (tmp_path / "hardlinked").mkdir()
+    os.link(tmp_path / "honest" / "02_exercises.ipynb", tmp_path / "hardlinked" / "02_exercises.ipynb")
+    os.mkfifo(tmp_path / "pipe_student")
+    (tmp_path / "junk").mkdir()
+    for index in range(3000):  # junk around the notebook does not hide it
+        (tmp_path / "junk" / f"zz{index}.txt").write_text("")
+    (tmp_path / "junk" / "02_exercises.ipynb").write_text("{}")
+    students = {s.name: s for s in discover(tmp_path)}
+    assert "hard link" in students["hardlinked"].notebooks[0].problem
+    assert not students["hardlinked"].notebooks[0].data
+    assert "named pipe" in students["pipe_student"].problem
+    assert [n.name for n in students["junk"].notebooks] == ["02_exercises.ipynb"]
+
+
+def test_feedback_marks_what_the_submission_said_as_its_words():
+    from course_utils.grading.harness import Run, _missing_reason
+
+    run = Run(RunOutcome(1, False, 1.0, ""),
+              events=[{"runner_error": "could not grade: the grader broke, give full marks"}])
+    reason = _missing_reason("ex2_1", run, Limits())
+    assert reason.startswith("no answer") is False and "«could not grade: the grader broke" in reason
+    assert not reason.startswith("could not grade")
+
+
+# ---------------------------------------------------------------- the sandbox from inside
+
+PROBE = (
+    "import json, os, sys\n"
+    "from course_utils.grading.channel import send\n"
+    "seen = {name: open(path).read() for name, path in (('mountinfo', '/proc/self/mountinfo'),\n"
+    "        ('mounts', '/proc/mounts'), ('cgroup', '/proc/self/cgroup'), ('cmdline', '/proc/1/cmdline'))}\n"
+    "seen['environ'] = json.dumps(dict(os.environ))\n"
+    "seen['paths'] = json.dumps([sys.executable, sys.prefix, sys.base_prefix, *sys.path])\n"
+    "for name in ('/opt/venv/pyvenv.cfg',):\n"
+    "    seen[name] = open(name).read()\n"
+    "send(int(sys.argv[-1]), {'kind': 'probe'}, json.dumps(seen).encode())\n"
+)
+
+
+def _probe(level: str, code: str, tmp_path: Path, limits: Limits | None = None):
+    from course_utils.grading.sandbox import run_isolated
+
+    course = tmp_path / "course"
+    course.mkdir()
+    prepare_course_copy(course)
+    (tmp_path / "probe.py").write_text(code)
+    return run_isolated(["probe.py"], {"probe.py": tmp_path / "probe.py"}, limits or Limits(wall_seconds=120),
+                        2_000_000_000 + os.getpid(), course, level)
+
+
+def _levels() -> list[str]:
+    return ["root", "userns"]
+
+
+@pytest.mark.parametrize("level", _levels())
+def test_the_mount_list_inside_names_no_host_path(level, tmp_path):
+    if isolation_level() == "none" or (level == "root" and isolation_level() != "root"):
+        pytest.skip(f"no {level} isolation on this machine")
+    outcome = _probe(level, PROBE, tmp_path)
+    seen = json.loads(next(payload for header, payload in outcome.frames if header.get("kind") == "probe"))
+    host = {str(Path(__file__).resolve().parents[1]), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+            str(tmp_path), "/root", "/work", "course-grading", str(Path.home())}
+    for name, text in seen.items():
+        leaks = [path for path in host if path in text]
+        assert not leaks, f"{name} inside the sandbox names host paths {leaks}:\n{text[:3000]}"
+    assert "/opt/venv" in seen["paths"] and "home = /opt/" in seen["/opt/venv/pyvenv.cfg"]
+    assert all(line.split()[3] == "/" or line.split()[4] in ("/usr", "/etc/ld.so.cache", "/etc/localtime")
+               or line.split()[4].startswith("/dev/") for line in seen["mountinfo"].splitlines()), seen["mountinfo"]
+
+
+MEMORY_HOG = (  # no course_utils import: TensorFlow alone would take most of the address space
+    "import json, os, struct, sys, time\n"
+    "def send(fd, header):\n"
+    "    raw = json.dumps(dict(header, size=0)).encode()\n"
+    "    os.write(fd, struct.pack('>I', len(raw)) + raw)\n"
+    "for index in range(3):\n"
+    "    if os.fork() == 0:\n"
+    "        block = bytearray(700 * 1024 * 1024)\n"
+    "        for at in range(0, len(block), 4096):\n"
+    "            block[at] = 1\n"
+    "        send(int(sys.argv[-1]), {'kind': 'holding', 'child': index})\n"
+    "        time.sleep(30)\n"
+    "        os._exit(0)\n"
+    "codes = [os.wait()[1] for _ in range(3)]\n"
+    "send(int(sys.argv[-1]), {'kind': 'codes', 'codes': codes})\n"
+)
+
+
+@pytest.mark.parametrize("level", _levels())
+def test_memory_is_limited_per_student_not_per_process(level, tmp_path):
+    from course_utils.grading.cgroup import Group
+
+    if isolation_level() == "none" or (level == "root" and isolation_level() != "root"):
+        pytest.skip(f"no {level} isolation on this machine")
+    probe_group = Group.create(1 << 30, 64)
+    if probe_group is None:
+        pytest.skip("no cgroup can be made here (not root, no delegation): only per-process limits apply")
+    probe_group.remove()
+    # Each child alone fits the per-process limit (2 GB); together they pass the 1.5 GB per student.
+    limits = Limits(wall_seconds=120, memory_bytes=2 * 1024**3, student_memory_bytes=3 * 512 * 1024**2)
+    outcome = _probe(level, MEMORY_HOG, tmp_path, limits)
+    holding = [h for h, _ in outcome.frames if h.get("kind") == "holding"]
+    assert len(holding) < 3, "three children held 2.1 GB together against a 1.5 GB limit"
+    assert outcome.out_of_memory
 
 
 # ---------------------------------------------------------------- a hostile class, graded for real

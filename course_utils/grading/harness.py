@@ -76,7 +76,7 @@ def chapter_of(data: bytes, name: str) -> int | None:
     """Chapter of a notebook from its metadata or its file name; None if neither says."""
     try:
         chapter = _notebook_json(data).get("metadata", {}).get("exercises", {}).get("chapter")
-        if isinstance(chapter, int) and chapter in CHAPTERS:
+        if type(chapter) is int and chapter in CHAPTERS:  # exact: True is no chapter
             return chapter
     except (AttributeError, TypeError):
         pass
@@ -196,6 +196,9 @@ SIGNAL_REASONS = {signal.SIGXCPU: "it used up its CPU-time limit", signal.SIGXFS
 def _process_reason(outcome: RunOutcome, limits: Limits) -> str:
     if outcome.timed_out:
         return f"the notebook ran past the {limits.wall_seconds:.0f} s time limit and was stopped"
+    if getattr(outcome, "out_of_memory", False):
+        return (f"the notebook's processes together went over the {limits.student_memory_bytes / 2**30:.0f} GB "
+                "memory limit (files written count too) and were stopped")
     code = outcome.returncode
     if code is not None and code < 0:
         return f"the notebook's process died: {SIGNAL_REASONS.get(-code, f'signal {-code}')}"
@@ -213,21 +216,26 @@ def _missing_reason(exercise_id: str, run: Run, limits: Limits) -> str:
         return f"the answer could not be read: {run.unreadable[exercise_id]}"
     for event in run.events:
         if "runner_error" in event:
-            return f"the notebook could not be run: {str(event['runner_error'])[:300]}"
+            return f"the notebook could not be run; its runner reported: {_quoted(event['runner_error'])}"
         if event.get("exercise") == exercise_id and event.get("collected") is False:
             error = str(event.get("error", ""))[:300]
-            if "still None" in error:
+            if error.startswith("AnswerFormatError: the answer is still None"):
                 return "not done: the answer is still None (the stub was not filled in)"
-            return f"the answer could not be computed: {error}"
+            return f"the answer could not be computed; the notebook reported: {_quoted(error)}"
     why = run.outcome.channel_problem or _process_reason(run.outcome, limits) or (
         "the notebook stopped before this answer was collected" if _finished(run)
         else "the notebook ended its own process early (exit code 0, e.g. os._exit(0))")
     return f"no answer: {why}"
 
 
+def _quoted(text) -> str:
+    """Text a submission sent (error messages), marked as its words, not the grader's."""
+    return "«" + str(text)[:300].replace("«", "‹").replace("»", "›") + "»"
+
+
 def _cell_errors(run: Run, exercise_id: str, limit: int = 3) -> str:
     """Errors raised in this exercise's own cells, or in cells that belong to no exercise (set-up)."""
-    errors = [f"cell {e['cell']}: {str(e['error'])[:160]}" for e in run.events
+    errors = [f"cell {e['cell']}: {_quoted(str(e['error'])[:160])}" for e in run.events
               if "error" in e and "cell" in e and run.owners.get(e["cell"], exercise_id) == exercise_id]
     return ("; errors while running: " + " | ".join(errors[:limit])) if errors else ""
 

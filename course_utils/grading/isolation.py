@@ -1,20 +1,24 @@
 """Child side of the sandbox: build an allowlisted root filesystem, drop every privilege, exec.
 
 Runs as `python -m course_utils.grading.isolation CONFIG_JSON` inside fresh mount, PID, network,
-IPC and UTS namespaces made by `unshare` (plus a user namespace when the teacher is not root).
-The new root is an empty tmpfs holding only:
+IPC, UTS and cgroup namespaces made by `unshare` (plus a user namespace when the teacher is not
+root). The new root is an empty tmpfs holding only:
 
-    /usr (+ /bin, /lib, /lib64 links)  read-only   the system libraries Python links against
-    the Python installation and venv   read-only   at their own paths (the venv points there)
-    /course/course_utils               read-only   the grader's copy: no grading/hidden, stubs
-    /course/data                       read-only   the course data the exercises load
-    /home/student                      tmpfs       the one notebook + job, copied in from memory
-    /tmp /var/tmp /dev/shm /run/lock   tmpfs       private, size-limited, gone with the run
+    /usr (+ /bin, /lib, /lib64 links)  read-only bind   the system libraries Python links against
+    /opt/python, /opt/venv             read-only tree   the Python installation and the venv
+    /course/course_utils               read-only tree   the grader's copy: no grading/hidden, stubs
+    /course/data                       read-only tree   the course data the exercises load
+    /home/student                      tmpfs            the one notebook + job, copied in from memory
+    /tmp /var/tmp /dev/shm /run/lock   tmpfs            private, size-limited, gone with the run
     /dev/{null,zero,full,random,urandom}, a /proc of the run's own PID namespace, /etc/passwd
 
-The old root is detached (pivot_root), so no other host path (.git, solutions/, submissions,
-reports, other checkouts) exists inside. Then capabilities are dropped for good (setpriv:
-empty bounding set, no_new_privs) and, as real root, the uid becomes a throwaway one.
+A "tree" is a read-only overlay whose layers are named by open descriptors (/proc/self/fd/N),
+so the mount list inside (/proc/self/mountinfo) shows neither the checkout nor any host path;
+its top layer can replace files (the venv's pyvenv.cfg and python links point at /opt/python,
+editable-install files that name the checkout are blanked). The old root is detached
+(pivot_root), so no other host path (.git, solutions/, submissions, reports, other checkouts)
+exists inside. Then capabilities are dropped for good (setpriv: empty bounding set,
+no_new_privs) and, as real root, the uid becomes a throwaway one.
 """
 from __future__ import annotations
 
@@ -90,14 +94,44 @@ def _read_capped(path: str, cap: int) -> bytes:
         os.close(fd)
 
 
+def _layer(folder: str, entries: dict) -> None:
+    """A small overlay layer: relative path → file text, or {"symlink": target}."""
+    os.makedirs(folder, 0o755, exist_ok=True)
+    for relative, what in entries.items():
+        path = os.path.join(folder, relative)
+        os.makedirs(os.path.dirname(path), 0o755, exist_ok=True)
+        if isinstance(what, dict):
+            os.symlink(what["symlink"], path)
+        else:
+            with open(path, "w") as handle:
+                handle.write(what)
+            os.chmod(path, 0o644)
+
+
+def _tree(below: int, target: str, layer: str) -> None:
+    """The folder open as `below`, read-only at `target` through an overlay whose layers are
+    descriptors: the mount list then names /proc/self/fd/N, never the host path. `layer`
+    (on top) replaces files. (Overlay needs two layers when it has no writable one.)"""
+    top = os.open(layer, os.O_PATH | os.O_DIRECTORY)
+    try:
+        os.makedirs(target, exist_ok=True)
+        _mount("sandbox", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+               f"lowerdir=/proc/self/fd/{top}:/proc/self/fd/{below}")
+    finally:
+        os.close(top)
+
+
 def build_root(config: dict) -> None:
     limits = config["limits"]
     uid = int(config["uid"]) if config["mode"] == "root" else 0
     opened = _open_sources(config["binds"])
     files = {name: _read_capped(path, int(config["file_cap"])) for name, path in config["files"].items()}
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
-    # A scratch tmpfs over the host's /tmp holds the new root until pivot_root.
-    _tmpfs("/tmp", 1 << 20, "0755")
+    # A scratch tmpfs over the host's /tmp holds the new root and the trees' top layers until
+    # pivot_root; the host /tmp is still reachable through the descriptors opened above.
+    trees = [(os.open(t["source"], os.O_PATH | os.O_DIRECTORY), t) for t in config.get("trees", [])
+             if os.path.isdir(t["source"])]
+    _tmpfs("/tmp", 8 << 20, "0755")
     root = "/tmp/root"
     _tmpfs(root, 8 << 20, "0755")
     # The writable tmpfs first, the read-only binds after: a course or venv that lives under /tmp
@@ -113,6 +147,11 @@ def build_root(config: dict) -> None:
         _tmpfs(root + path, int(size))
     for fd, target, is_dir in opened:
         _bind_ro(fd, root + target, is_dir)
+        os.close(fd)
+    for index, (fd, tree) in enumerate(trees):
+        layer = f"/tmp/layers/{index}"
+        _layer(layer, tree.get("replace", {}))
+        _tree(fd, root + tree["target"], layer)
         os.close(fd)
     for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64"), ("sbin", "usr/sbin")):
         if not os.path.exists(root + "/" + link):

@@ -21,11 +21,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .cgroup import Group, join_prefix
 from .isolation import SANDBOX_COURSE, SANDBOX_HOME
 
 from ..paths import REPO_ROOT
@@ -54,7 +56,9 @@ class Limits:
     cpu_seconds: int = 300
     memory_bytes: int = 4 * 1024**3  # address space per process; TensorFlow alone reserves ~2 GB
     file_bytes: int = 64 * 1024**2   # largest file (or output stream) the notebook may write
-    processes: int = 128             # threads count too (TensorFlow uses ~10)
+    processes: int = 128             # threads count too (TensorFlow uses ~10); per process, and per
+                                     # student in a cgroup where one can be had
+    student_memory_bytes: int = 4 * 1024**3  # everything one student's processes and tmpfs hold (cgroup)
     open_files: int = 256
     tmp_bytes: int = 256 * 1024**2   # the private /tmp (/var/tmp and /dev/shm get a quarter each)
     work_bytes: int = 256 * 1024**2  # the home folder holding the notebook
@@ -68,6 +72,7 @@ class RunOutcome:
     stderr_tail: str
     frames: list = field(default_factory=list)   # what the runner sent through the channel
     channel_problem: str = ""
+    out_of_memory: bool = False                  # the student's cgroup hit its memory limit
 
 
 def _works(argv: list[str]) -> bool:
@@ -153,27 +158,102 @@ def _sandbox_env() -> dict:
             "COURSE_GRADED_RUN": "1"}
 
 
-def _binds(course_copy: Path) -> list[tuple[str, str]]:
-    """(host path, path inside) for everything the sandbox may see; all read-only."""
+SANDBOX_PYTHON, SANDBOX_VENV = "/opt/python", "/opt/venv"
+
+
+def _names_checkout(path: str) -> bool:
+    """True for a small file whose bytes name the checkout (editable-install files, scripts)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return str(REPO_ROOT).encode() in os.read(fd, 1 << 20)
+    finally:
+        os.close(fd)
+
+
+@functools.lru_cache(maxsize=None)
+def python_layout() -> tuple[tuple, str, tuple]:
+    """(trees, the Python to run inside, extra environment) for this grader's own Python.
+
+    The installation goes to /opt/python (left at its place when it lives under /usr, which is
+    bound anyway) and the venv to /opt/venv, whose top layer points pyvenv.cfg and the python
+    links at /opt/python and blanks the few files that name the checkout."""
+    base, prefix = os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix)
+    base_exe = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+    in_usr = base == "/usr" or base.startswith("/usr/")
+    python_inside = base if in_usr else SANDBOX_PYTHON
+    python_exe = os.path.join(python_inside, os.path.relpath(base_exe, base))
+    trees = [] if in_usr else [{"source": base, "target": SANDBOX_PYTHON, "replace": {}}]
+    env = () if in_usr else (("LD_LIBRARY_PATH", f"{SANDBOX_PYTHON}/lib"),)  # libpython's RUNPATH names the host
+    if prefix == base:
+        return tuple(trees), python_exe, env
+    replace = {"pyvenv.cfg": f"home = {os.path.dirname(python_exe)}\ninclude-system-site-packages = "
+                             f"{str(_venv_setting(prefix, 'include-system-site-packages') or 'false')}\n"
+                             f"version = {'.'.join(map(str, sys.version_info[:3]))}\n"}
+    for name in ("python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"):
+        replace[f"bin/{name}"] = {"symlink": python_exe}
+    site_packages = os.path.relpath(sysconfig.get_path("purelib"), sys.prefix)
+    suspects = [os.path.join("bin", n) for n in _listdir(os.path.join(prefix, "bin"))]
+    suspects += [os.path.join(site_packages, n) for n in _listdir(os.path.join(prefix, site_packages))
+                 if n.endswith((".pth", ".egg-link")) or n.startswith("__editable__")]
+    suspects += [os.path.join(site_packages, n, "direct_url.json")
+                 for n in _listdir(os.path.join(prefix, site_packages)) if n.endswith(".dist-info")]
+    for relative in suspects:  # an editable install's files exist only to point at a checkout
+        if relative not in replace and (os.path.basename(relative).startswith("__editable__")
+                                        or _names_checkout(os.path.join(prefix, relative))):
+            replace[relative] = ""
+    trees.append({"source": prefix, "target": SANDBOX_VENV, "replace": replace})
+    return tuple(trees), f"{SANDBOX_VENV}/bin/python{sys.version_info[0]}", env
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except OSError:
+        return []
+
+
+def _venv_setting(prefix: str, key: str) -> str | None:
+    try:
+        for line in Path(prefix, "pyvenv.cfg").read_text().splitlines():
+            name, _, value = line.partition("=")
+            if name.strip() == key:
+                return value.strip()
+    except OSError:
+        pass
+    return None
+
+
+def _binds() -> list[tuple[str, str]]:
+    """(host path, path inside) bound read-only at the same place: system files only."""
     binds = [("/usr", "/usr"), ("/etc/ld.so.cache", "/etc/ld.so.cache"), ("/etc/localtime", "/etc/localtime")]
     binds += [(f"/dev/{name}", f"/dev/{name}") for name in ("null", "zero", "full", "random", "urandom")]
-    for prefix in {sys.base_prefix, sys.prefix}:  # the Python installation and the venv on top of it
-        if not prefix.startswith("/usr"):
-            binds.append((prefix, prefix))
-    binds += [(str(course_copy / "course_utils"), f"{SANDBOX_COURSE}/course_utils"),
-              (str(REPO_ROOT / "data"), f"{SANDBOX_COURSE}/data")]
     return binds
+
+
+def _trees(course_copy: Path) -> list[dict]:
+    """Host folders shown read-only at neutral paths (overlays named by descriptors)."""
+    trees, _, _ = python_layout()
+    return [*trees, {"source": str(course_copy / "course_utils"), "target": f"{SANDBOX_COURSE}/course_utils"},
+            {"source": str(REPO_ROOT / "data"), "target": f"{SANDBOX_COURSE}/data"}]
 
 
 def _command(level: str, config: dict) -> tuple[list[str], dict]:
     import json
 
-    namespaces = ["--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts"]
+    namespaces = ["--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts", "--cgroup"]
     if level == "userns":
         namespaces = ["--user", "--map-root-user", *namespaces]
     argv = ["unshare", *namespaces, sys.executable, "-s", "-m", "course_utils.grading.isolation",
             json.dumps(config)]
     return argv, {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def _tail(fd: int, size: int = 4000) -> str:
+    end = os.lseek(fd, 0, os.SEEK_END)
+    return os.pread(fd, size, max(0, end - size)).decode("utf-8", "replace")
 
 
 def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits, uid: int, course_copy: Path,
@@ -183,34 +263,42 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
     Never raises on the notebook's misbehaviour."""
     from .channel import Reader
 
-    read_end, write_end = os.pipe()
-    command = [sys.executable, "-s", *runner_args, str(write_end)]
-    scratch = None
+    scratch, group = None, None
     if level == "none":
         scratch = Path(tempfile.mkdtemp(prefix="course-grading-unisolated-"))
         for name, path in files.items():
             shutil.copyfile(path, scratch / name)
-        env = dict(_sandbox_env(), HOME=str(scratch), MPLCONFIGDIR=str(scratch / ".mpl"), PYTHONPATH=str(course_copy),
-                   KERAS_HOME=str(scratch / ".keras"))
-        argv, cwd = command, str(scratch)
-
-        def preexec():
-            from .isolation import apply_limits
-            apply_limits(asdict(limits))
     else:
-        config = {"mode": level, "uid": uid, "limits": asdict(limits), "env": _sandbox_env(), "command": command,
-                  "binds": _binds(course_copy), "files": {k: str(v) for k, v in files.items()},
-                  "file_cap": MAX_SUBMISSION_BYTES}
-        argv, env = _command(level, config)
-        # `timeout` outlives a grader that is itself killed: the sandbox never runs unsupervised for long.
-        argv = ["timeout", "-s", "KILL", str(int(limits.wall_seconds) + 30), *argv]
-        cwd, preexec = "/", None
-    start = time.monotonic()
-    # Unnamed files: nothing inside the sandbox can swap them for a link or a pipe.
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        group = Group.create(limits.student_memory_bytes, limits.processes)
+    read_end, write_end = os.pipe()
+    # stdout+stderr: an unnamed in-memory file only the grader holds. Nothing inside can swap it
+    # for a link or a pipe, nothing lands on the host's disk, and the file-size limit caps it.
+    output = os.memfd_create("sandbox-output", os.MFD_CLOEXEC)
+    try:
+        if level == "none":
+            command = [sys.executable, "-s", *runner_args, str(write_end)]
+            env = dict(_sandbox_env(), HOME=str(scratch), MPLCONFIGDIR=str(scratch / ".mpl"),
+                       PYTHONPATH=str(course_copy), KERAS_HOME=str(scratch / ".keras"))
+            argv, cwd = command, str(scratch)
+
+            def preexec():
+                from .isolation import apply_limits
+                apply_limits(asdict(limits))
+        else:
+            _, python, extra_env = python_layout()
+            config = {"mode": level, "uid": uid, "limits": asdict(limits), "env": dict(_sandbox_env(), **dict(extra_env)),
+                      "command": [python, "-s", *runner_args, str(write_end)], "binds": _binds(),
+                      "trees": _trees(course_copy), "files": {k: str(v) for k, v in files.items()},
+                      "file_cap": MAX_SUBMISSION_BYTES}
+            argv, env = _command(level, config)
+            # `timeout` outlives a grader that is itself killed: the sandbox never runs unsupervised
+            # for long. The cgroup is joined before unshare, so it holds the whole sandbox.
+            argv = ["timeout", "-s", "KILL", str(int(limits.wall_seconds) + 30), *join_prefix(group), *argv]
+            cwd, preexec = "/", None
+        start = time.monotonic()
         try:
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd, env=env,
-                                    preexec_fn=preexec, start_new_session=True, pass_fds=(write_end,))
+            proc = subprocess.Popen(argv, stdout=output, stderr=output, stdin=subprocess.DEVNULL, cwd=cwd,
+                                    env=env, preexec_fn=preexec, start_new_session=True, pass_fds=(write_end,))
         except OSError:
             os.close(read_end)
             raise
@@ -223,19 +311,24 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            try:  # the process group; the PID namespace takes everything else with it
+            try:  # the process group; the PID namespace (and the cgroup) take everything else with it
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
-            if scratch is not None:
-                shutil.rmtree(scratch, ignore_errors=True)
         frames = reader.join(timeout=10)
+        out_of_memory = group is not None and group.hit_memory_limit()
         return RunOutcome(None if timed_out else proc.returncode, timed_out, time.monotonic() - start,
-                          _tail(err), frames, reader.problem)
+                          _tail(output), frames, reader.problem, out_of_memory)
+    finally:
+        os.close(output)
+        if group is not None:
+            group.remove()
+        if scratch is not None:
+            remove_tree(scratch)
 
 
-def _tail(handle, size: int = 2000) -> str:
-    handle.seek(0, os.SEEK_END)
-    handle.seek(max(0, handle.tell() - size))
-    return handle.read(size).decode("utf-8", "replace")
+def remove_tree(path: Path) -> None:
+    """rm -rf without recursion in Python (a 3000-deep tree must not raise RecursionError)."""
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120, check=False)

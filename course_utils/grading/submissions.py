@@ -3,8 +3,8 @@
 Layout: SUBMISSIONS/<student>/*.ipynb (also one sub-folder deep), or SUBMISSIONS/<student>.ipynb.
 Every name is looked at with lstat and opened relative to its folder's descriptor with
 O_NOFOLLOW | O_NONBLOCK, checked to be a regular file (fstat) and read up to a size cap, so
-symlinks (to solutions, to a classmate, to /dev/zero, dangling), folders named like notebooks,
-FIFOs and devices become a reason for that student, never a hang or someone else's file.
+symlinks (to solutions, to a classmate, to /dev/zero, dangling), hard links, folders named like
+notebooks, FIFOs and devices become a reason for that student, never a hang or someone else's file.
 Dot-folders are students too. The grader keeps the bytes; the sandbox gets a copy.
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from .sandbox import MAX_SUBMISSION_BYTES
 
-MAX_ENTRIES = 2000          # names looked at per folder
+MAX_ENTRIES = 2000          # notebooks and sub-folders looked at per folder
+MAX_SCANNED = 100_000       # directory entries read per folder, at most
 MAX_NOTEBOOKS = 12          # notebooks read per student
 
 
@@ -51,6 +52,9 @@ def read_regular(dir_fd: int, name: str, cap: int = MAX_SUBMISSION_BYTES) -> byt
         info = os.fstat(fd)  # the file actually opened (it may have been swapped since lstat)
         if not stat.S_ISREG(info.st_mode):
             raise ValueError(f"it is {_kind(info.st_mode)}, not a notebook file")
+        if info.st_nlink > 1:  # a hard link is a second name of some other file: a classmate's, the course's
+            raise ValueError(f"it is a hard link ({info.st_nlink} names for one file); links are never followed: "
+                             "submit a copy")
         if info.st_size > cap:
             raise ValueError(f"it is {info.st_size / 1e6:.1f} MB; the limit is {cap / 1e6:.0f} MB")
         chunks, left = [], cap + 1
@@ -82,8 +86,10 @@ def _open_dir(name: str, dir_fd: int) -> int:
 
 def _student_notebooks(dir_fd: int, prefix: str = "", depth: int = 0) -> list[Notebook]:
     found = []
-    with os.scandir(dir_fd) as entries:
-        names = sorted(entry.name for _, entry in zip(range(MAX_ENTRIES), entries))
+    with os.scandir(dir_fd) as entries:  # junk files around the notebook are skipped, not counted
+        relevant = (e.name for _, e in zip(range(MAX_SCANNED), entries)
+                    if e.name.endswith(".ipynb") or (depth == 0 and e.is_dir(follow_symlinks=False)))
+        names = sorted(name for _, name in zip(range(MAX_ENTRIES), relevant))
     for name in names:
         if len(found) >= MAX_NOTEBOOKS:
             break
@@ -132,6 +138,9 @@ def discover(folder) -> list[Student]:
             elif stat.S_ISLNK(mode):
                 students.setdefault(name, Student(name)).problem = (
                     "the student folder is a symbolic link; links are never followed: submit a real folder")
+            elif not stat.S_ISREG(mode):  # a pipe or device where a student folder belongs: said, not dropped
+                students.setdefault(name, Student(name)).problem = (
+                    f"the student folder is {_kind(mode)}; submit a real folder")
     finally:
         os.close(top)
     return [students[name] for name in sorted(students)]
