@@ -476,3 +476,131 @@ def test_without_any_isolation_grading_is_refused_unless_asked(tmp_path):
     accepted = subprocess.run([*argv, "--no-isolation"], env=env, capture_output=True, text=True, timeout=300)
     assert accepted.returncode == 0 and "run as YOUR user" in accepted.stderr
     assert (tmp_path / "r" / "summary.md").is_file()
+
+
+# ---------------------------------------------------------------- a teacher who is not root
+
+PROC_FD_ATTACK = (  # write forged answers into every pipe any visible process holds (the reference's, if seen)
+    "import json, os, struct\nhits = []\n"
+    "for pid in [p for p in os.listdir('/proc') if p.isdigit()]:\n"
+    "    try:\n        fds = os.listdir(f'/proc/{pid}/fd')\n    except OSError:\n        continue\n"
+    "    for fd in fds:\n        path = f'/proc/{pid}/fd/{fd}'\n"
+    "        try:\n            if not os.readlink(path).startswith('pipe:'):\n                continue\n"
+    "            w = os.open(path, os.O_WRONLY | os.O_NONBLOCK)\n"
+    "            for ex in ('ex2_1', 'ex2_2', 'ex2_3'):\n"
+    "                raw = json.dumps({'kind': 'answer', 'exercise': ex, 'size': 4}).encode()\n"
+    "                os.write(w, struct.pack('>I', len(raw)) + raw + b'junk')\n"
+    "            hits.append(pid)\n        except OSError:\n            pass\n"
+    "raise RuntimeError(f'PIPES {sorted(set(hits))}')\n")
+
+
+def _rewriting_daemon(grades_csv: Path) -> str:
+    return ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+            "        for _ in range(240):\n            try:\n"
+            f"                with open({str(grades_csv)!r}, 'w') as f:\n"
+            "                    f.write('student,points\\ndaemon,16\\n')\n"
+            "            except OSError:\n                pass\n            time.sleep(0.5)\n"
+            "        os._exit(0)\n    os._exit(0)\n")
+
+
+def _as_user(user: str, base: Path, command: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run `command` as `user` in a private mount namespace where the pyenv Python under /root
+    (0700) is reachable: /root is covered by a tmpfs holding only that installation. The host's
+    /root keeps its permissions; nothing outside this namespace changes."""
+    import shlex
+
+    python_base = os.path.realpath(sys.base_prefix)
+    lines = ["set -e"]
+    if python_base.startswith("/root/"):
+        stage = base / "python-stage"
+        stage.mkdir(exist_ok=True)
+        lines += [f"mount --bind {shlex.quote(python_base)} {shlex.quote(str(stage))}",
+                  "mount -t tmpfs -o mode=755,size=1m tmpfs /root",
+                  f"mkdir -p {shlex.quote(python_base)}",
+                  f"mount --bind {shlex.quote(str(stage))} {shlex.quote(python_base)}"]
+    lines.append(f"exec setpriv --reuid {shlex.quote(user)} --regid {shlex.quote(user)} --init-groups -- "
+                 f"env -i HOME={shlex.quote(str(base / 'home'))} PATH=/usr/bin:/bin LANG=C.UTF-8 "
+                 + " ".join(shlex.quote(part) for part in command))
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(lines)],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture()
+def teacher(tmp_path):
+    """A real unprivileged account and a folder it owns (outside root's 0700 pytest folder)."""
+    import pwd
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        pytest.skip("creating a throwaway unprivileged teacher account needs root and useradd")
+    name = f"cgteach{os.getpid() % 100000}"
+    made = subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", "--user-group", name],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"could not create a test account: {made.stderr.strip()}")
+    base = Path(tempfile.mkdtemp(prefix="course-grading-teacher-", dir="/tmp"))
+    try:
+        account = pwd.getpwnam(name)
+        os.chmod(base, 0o755)
+        (base / "home").mkdir()
+        os.chown(base, account.pw_uid, account.pw_gid)
+        os.chown(base / "home", account.pw_uid, account.pw_gid)
+        probe = _as_user(name, base, ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "true"], 60)
+        if probe.returncode != 0:
+            pytest.skip(f"unprivileged user namespaces do not work here: {probe.stderr.strip()[:300]}")
+        yield name, account.pw_uid, base
+    finally:
+        subprocess.run(["pkill", "-KILL", "-U", name], capture_output=True)  # only this test's own account
+        subprocess.run(["userdel", name], capture_output=True)
+        subprocess.run(["rm", "-rf", "--one-file-system", str(base)], capture_output=True)
+
+
+def test_make_grade_as_a_real_unprivileged_teacher(teacher):
+    import time
+
+    name, uid, base = teacher
+    repo = Path(__file__).resolve().parents[1]
+    reports, folder = base / "reports", base / "class"
+    folder.mkdir()
+    solved = build_notebook(2, solved=True)
+    (folder / "honest").mkdir()
+    nbformat.write(solved, folder / "honest" / "02_exercises.ipynb")
+    (folder / "to_solutions").symlink_to(repo / "solutions")
+    (folder / "to_classmate").mkdir()
+    (folder / "to_classmate" / "02_exercises.ipynb").symlink_to(folder / "honest" / "02_exercises.ipynb")
+    for student, code in (("daemon", _rewriting_daemon(reports / "grades.csv")), ("proc_fd", PROC_FD_ATTACK)):
+        (folder / student).mkdir()
+        nbformat.write(hostile.hostile_notebook(code), folder / student / "02_exercises.ipynb")
+    for path in [folder, *folder.rglob("*")]:
+        os.lchown(path, uid, uid)
+    before = {p for p in os.listdir("/tmp")}
+    done = _as_user(name, base, ["make", "-s", "-C", str(repo), "-o", "setup", "grade", f"SUBMISSIONS={folder}",
+                                 f"REPORTS={reports}"], timeout=1200)
+    assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-3000:])
+    assert "isolation: userns" in done.stderr, done.stderr[-2000:]
+    written = (reports / "grades.csv").read_bytes()
+    time.sleep(3)  # a daemon that outlived grading would rewrite the file now
+    assert (reports / "grades.csv").read_bytes() == written, "something rewrote grades.csv after grading ended"
+    left = [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _uid(pid) == uid]
+    assert left == [], f"processes of the teacher's grading still running: {left}"
+    assert not [p for p in set(os.listdir("/tmp")) - before if _owner(Path("/tmp", p)) == uid], "files left in /tmp"
+    rows = {}
+    with open(reports / "grades.csv", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["chapter"] == "2":
+                rows.setdefault(row["student"], {})[row["exercise"]] = row
+    assert set(rows) == {"honest", "to_solutions", "to_classmate", "daemon", "proc_fd"}
+    points = {student: sum(float(r["points"]) for r in got.values()) for student, got in rows.items()}
+    assert points["honest"] == CH2_POINTS, rows["honest"]  # the reference run was not swapped
+    assert points["to_solutions"] == points["to_classmate"] == 0
+    for student in ("daemon", "proc_fd"):
+        assert float(rows[student][hostile.TARGET]["points"]) == 0, rows[student][hostile.TARGET]
+    assert "PIPES" in rows["proc_fd"][hostile.TARGET]["feedback"]
+
+
+def _owner(path: Path) -> int | None:
+    try:
+        return path.lstat().st_uid
+    except OSError:
+        return None

@@ -1,6 +1,6 @@
 """Child side of the sandbox: build an allowlisted root filesystem, drop every privilege, exec.
 
-Runs as `python -m course_utils.grading.isolation CONFIG_JSON` inside fresh mount, PID, network,
+Runs as `python -I -S isolation.py CONFIG_JSON` (standard library only) inside fresh mount, PID, network,
 IPC, UTS and cgroup namespaces made by `unshare` (plus a user namespace when the teacher is not
 root). The new root is an empty tmpfs holding only:
 

@@ -246,9 +246,11 @@ def _command(level: str, config: dict) -> tuple[list[str], dict]:
     namespaces = ["--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts", "--cgroup"]
     if level == "userns":
         namespaces = ["--user", "--map-root-user", *namespaces]
-    argv = ["unshare", *namespaces, sys.executable, "-s", "-m", "course_utils.grading.isolation",
+    # isolation.py runs as a plain script (-I -S: standard library only): importing the course
+    # package would load TensorFlow on the host side, slow, and leave caches in the host's /tmp.
+    argv = ["unshare", *namespaces, sys.executable, "-I", "-S", str(Path(__file__).with_name("isolation.py")),
             json.dumps(config)]
-    return argv, {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    return argv, {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _tail(fd: int, size: int = 4000) -> str:
