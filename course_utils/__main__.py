@@ -13,8 +13,12 @@ def _assets(args) -> int:
 
     try:
         return _assets_command(args)
-    except (AssetError, OSError) as exc:
+    except AssetError as exc:  # already in the course's words
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # "[Errno 28] …" reads as a crash: say what failed, on what
+        what = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else exc
+        print(f"error: {what}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted: nothing half-written was kept", file=sys.stderr)
@@ -29,10 +33,11 @@ def _assets_command(args) -> int:
 
     for problem in assets.settings_problems():
         print(f"warning: {problem}", file=sys.stderr)
-    names = args.names or list(assets.manifest())
+    names = list(dict.fromkeys(args.names)) or list(assets.manifest())  # each once, in the order given
     for name in names:
         assets.get_asset(name)  # unknown names fail here with the list of known ones
-    if args.to:
+    if args.to is not None:  # `--to ""` is a mistake to report, not "no --to"
+        assets.mirror_folder(args.to)
         asked = names  # a teacher filling a mirror wants everything named (default: everything)
         rows = assets.prefetch(asked, dest=args.to)
     elif args.prefetch or args.all:

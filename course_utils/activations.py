@@ -37,6 +37,17 @@ def layer_activations(model, image, layer_names=None) -> "OrderedDict[str, np.nd
     return OrderedDict((n, np.asarray(o)) for n, o in zip(names, outputs))
 
 
+def _activation(activation, what: str = "activation") -> np.ndarray:
+    """An activation (1, h, w, channels) or (h, w, channels): finite, non-empty, float32."""
+    act = validate.finite_array(activation, what)
+    if act.ndim == 4 and act.shape[0] == 1:
+        act = act[0]
+    if act.ndim != 3:
+        raise ValueError(f"Expected an {what} of shape (1, h, w, channels) for one image, as "
+                         f"layer_activations gives; got shape {np.shape(activation)}.")
+    return act
+
+
 def normalize_channel(channel: np.ndarray) -> np.ndarray:
     """Per-channel display normalisation of the walkthrough (mean 128, 64 per std), uint8.
     A constant channel (a ReLU that never fired) stays blank instead of becoming noise."""
@@ -49,13 +60,10 @@ def normalize_channel(channel: np.ndarray) -> np.ndarray:
 
 def channel_grid(activation: np.ndarray, columns: int = 16, gap: int = 1) -> np.ndarray:
     """All channels of one activation (1, h, w, n) tiled into one uint8 image, row by row."""
-    act = np.asarray(activation)
-    if act.ndim == 4:
-        act = act[0]
-    if act.ndim != 3:
-        raise ValueError(f"Expected an activation of shape (1, h, w, channels); got {np.shape(activation)}.")
+    act = _activation(activation)
     h, w, n = act.shape
-    columns = max(1, min(columns, n))
+    columns = min(validate.whole_number(columns, "columns"), n)
+    gap = validate.whole_number(gap, "gap", minimum=0)
     rows = -(-n // columns)
     grid = np.zeros((rows * (h + gap) - gap, columns * (w + gap) - gap), dtype="uint8")
     for i in range(n):
@@ -66,18 +74,21 @@ def channel_grid(activation: np.ndarray, columns: int = 16, gap: int = 1) -> np.
 
 def dead_channel_fraction(activation: np.ndarray) -> float:
     """Fraction of channels that are all zero for this input (the walkthrough's 'blank' tiles)."""
-    act = np.asarray(activation)
+    act = validate.finite_array(activation, "activation")
     act = act.reshape(-1, act.shape[-1])
     return float(np.mean(np.all(act == 0, axis=0)))
 
 
 def zero_fraction(activation: np.ndarray) -> float:
     """Fraction of all activation values that are exactly zero."""
-    return float(np.mean(np.asarray(activation) == 0))
+    return float(np.mean(validate.finite_array(activation, "activation") == 0))
 
 
 def sparsity_table(activations) -> list[dict]:
     """One row per layer: name, shape, blank-channel fraction and zero-value fraction."""
+    if not hasattr(activations, "items"):
+        raise TypeError(f"sparsity_table takes the dict layer name → activation that layer_activations "
+                        f"returns, not {type(activations).__name__}.")
     return [
         {"layer": name, "shape": tuple(int(s) for s in act.shape[1:]),
          "blank_channels": round(dead_channel_fraction(act), 3),
@@ -110,9 +121,9 @@ def input_similarity(activation: np.ndarray, image: np.ndarray) -> np.ndarray:
     """
     from PIL import Image
 
-    act = np.asarray(activation, dtype="float64")[0]
+    act = _activation(activation).astype("float64")
     h, w, n = act.shape
-    gray = np.asarray(image, dtype="float32").reshape(-1, *np.shape(image)[-3:])[0].mean(axis=-1)
+    gray = validate.batch(image, "image", one=True)[0].mean(axis=-1)  # correlation: any units will do
     small = np.asarray(Image.fromarray(gray).resize((w, h), Image.BILINEAR), dtype="float64").ravel()
     small = (small - small.mean()) / (small.std() + 1e-12)
     flat = act.reshape(-1, n)
@@ -123,10 +134,17 @@ def input_similarity(activation: np.ndarray, image: np.ndarray) -> np.ndarray:
 
 def centroid_accuracy(features: np.ndarray, labels: np.ndarray) -> float:
     """Leave-one-out nearest-class-centroid accuracy: how well these features separate the classes."""
-    x = np.asarray(features, dtype="float64")
+    x = validate.finite_array(features, "features", min_ndim=2).astype("float64")
+    y = validate.finite_array(labels, "labels").ravel()
+    if x.ndim != 2 or len(x) != len(y) or not np.all(y == np.round(y)):
+        raise ValueError(f"centroid_accuracy takes features (N, d) and N whole-number labels; got "
+                         f"features {np.shape(features)} and labels {np.shape(labels)}.")
+    y = y.astype(int)
+    classes, counts_ = np.unique(y, return_counts=True)
+    if len(classes) < 2 or counts_.min() < 2:  # leave-one-out needs two classes of two or more
+        raise ValueError(f"centroid_accuracy needs at least two classes with two images each; got "
+                         f"{dict(zip(classes.tolist(), counts_.tolist()))} (label: count).")
     x = (x - x.mean(axis=0)) / (x.std(axis=0) + 1e-12)
-    y = np.asarray(labels).astype(int)
-    classes = np.unique(y)
     sums = {c: x[y == c].sum(axis=0) for c in classes}
     counts = {c: int(np.sum(y == c)) for c in classes}
     correct = 0

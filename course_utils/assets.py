@@ -202,6 +202,25 @@ def status(names: Iterable[str] | None = None) -> list[Location]:
     return [locate(n) for n in (manifest() if names is None else names)]
 
 
+def mirror_folder(dest) -> Path:
+    """The folder `--to DIR` fills, created if needed; refused (AssetError, one line) before any
+    download when it is empty, a file, or cannot be created or written."""
+    text = str(dest)
+    if not text.strip():
+        raise AssetError("--to needs a folder to fill as a mirror; got an empty path.")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise AssetError(f"--to {text}: that is a file, not a folder. Name a folder (it is created if missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AssetError(f"--to {text}: cannot create that folder ({exc.strerror}). "
+                         f"Name a folder you can write to.") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise AssetError(f"--to {text}: that folder is not writable. Name a folder you can write to.")
+    return path
+
+
 def prefetch(names: Iterable[str] | None = None, dest: Path | None = None, progress: bool = True,
              include_large: bool = False) -> list[Location]:
     """Fetch the named assets (default: those that can be had; large optional ones only with
@@ -209,6 +228,8 @@ def prefetch(names: Iterable[str] | None = None, dest: Path | None = None, progr
     when a verified copy is in place; otherwise its notes say why."""
     if not names:
         names = [n for n, a in manifest().items() if a.prefetch or include_large]
+    if dest is not None:
+        dest = mirror_folder(dest)
     results = []
     for name in names:
         asset = get_asset(name)

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .filters import check_filters
+from . import validate
 from .layers import require_layers
 from .model_io import ModelLike, image_batch, keras_model, network_input, only_output, spatial_conv_layers
 
@@ -115,7 +116,8 @@ def project_filters(model: ModelLike, image: ArrayLike, layer_name: str, k: int 
 def projection_to_uint8(projection: ArrayLike, percentile: float = 99.5) -> np.ndarray:
     """Show a projection like the paper: zero is mid-grey, ±(the `percentile` of |values|) is
     black/white (a few extreme pixels would otherwise leave everything else grey)."""
-    p = np.asarray(projection, dtype="float32")
+    p = validate.finite_array(projection, "projection")
+    percentile = validate.number_between(percentile, "percentile", 0.0, 100.0, "99.5")
     top = float(np.percentile(np.abs(p), percentile)) or float(np.abs(p).max())
     if top == 0:
         return np.full(p.shape, 128, dtype="uint8")
@@ -125,7 +127,8 @@ def projection_to_uint8(projection: ArrayLike, percentile: float = 99.5) -> np.n
 def footprint(projection: ArrayLike, mass: float = 0.5) -> float:
     """Fraction of the image's pixels that hold `mass` of the projection's energy (|p|² over
     channels): small for a part-like projection, large for one spread over the whole image."""
-    energy = np.square(np.asarray(projection, dtype="float64"))
+    mass = validate.number_between(mass, "mass", 0.0, 1.0, "0.5")
+    energy = np.square(validate.finite_array(projection, "projection").astype("float64"))
     energy = energy.sum(axis=-1).ravel() if energy.ndim == 3 else energy.ravel()
     total = energy.sum()
     if total == 0:

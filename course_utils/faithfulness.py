@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import validate
 from .heatmaps import at_image_size
 from .model_io import ModelLike, image_batch
 from .targets import ClassLike, class_scores, class_target
@@ -90,6 +91,7 @@ def _pixel_ranks(heatmap, shape_hw) -> np.ndarray:
 def _curve(model, image, heatmap, class_index, steps, replacement, kind, batch_size) -> Curve:
     x = image_batch(image, model=model)
     steps = _check_steps(steps)
+    batch_size = validate.whole_number(batch_size, "batch_size")  # 0 would loop forever on range(…, 0)
     cls = class_target(model, class_index)
     h, w = x.shape[1:3]
     ranks = _pixel_ranks(heatmap, (h, w))
@@ -106,7 +108,15 @@ def _curve(model, image, heatmap, class_index, steps, replacement, kind, batch_s
 
 
 def _replacement(x, value) -> np.ndarray:
-    return blurred(x) if value is None else np.broadcast_to(np.asarray(value, dtype="float32"), x.shape)
+    """What removed pixels become: the blurred image, or `value` (a 0-255 number or an image)."""
+    if value is None:
+        return blurred(x)
+    fill = validate.finite_array(value, "fill (or start)", min_ndim=0)
+    try:
+        return np.broadcast_to(fill, x.shape)
+    except ValueError:
+        raise ValueError(f"fill (or start) must be one pixel value or an image of the image's shape "
+                         f"{x.shape[1:]}; got shape {fill.shape}.") from None
 
 
 def deletion_curve(model: ModelLike, image: ArrayLike, heatmap: ArrayLike, class_index: ClassLike, steps: int = 16,

@@ -12,6 +12,7 @@ model: Xception, SqueezeNet (Caffe BGR), and chapter 1's small convnet (raw 0-25
 """
 from __future__ import annotations
 
+import numbers
 import weakref
 
 import numpy as np
@@ -46,9 +47,10 @@ def check_filters(model, layer_name: str, filter_indices) -> list[int]:
     if not indices:
         raise ValueError("filter_indices is empty: ask for at least one filter.")
     for i in indices:
-        if not float(i).is_integer() or not 0 <= int(i) < count:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Real) or not float(i).is_integer() \
+                or not 0 <= int(i) < count:  # True, "3" and 2.7 are not filter numbers
             raise ValueError(f"Layer {layer_name!r} has {count} filters, so a filter index must be "
-                             f"0 … {count - 1}; got {i}.")
+                             f"0 … {count - 1}; got {i!r}.")
     return [int(i) for i in indices]
 
 
@@ -190,6 +192,7 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     from tqdm.auto import tqdm
 
     steps, learning_rate = validate.whole_number(steps, "steps"), validate.positive_number(learning_rate, "learning_rate")
+    seed = validate.whole_number(seed, "seed", minimum=0)  # 2.5 would silently become 2
     indices = check_filters(model, layer_name, filter_indices)
     keras_model, to_input, default_size = _unwrap(model)
     size = tuple(default_size if size is None else ((size, size) if np.isscalar(size) else size))
@@ -279,8 +282,13 @@ def filter_patterns(model, layer_name, filter_indices, steps=30, learning_rate=1
     `size`: optimised image size (default: the model's input size); the display crops
     `crop` pixels (default size // 8) off each edge, as the seed does.
     """
+    if crop is not None:
+        crop = validate.whole_number(crop, "crop", minimum=0)
     images = optimize_patterns(model, layer_name, filter_indices, steps, learning_rate, size, seed,
                                regularizer, progress)
+    if crop is not None and 2 * crop >= min(images.shape[1:3]):
+        raise ValueError(f"crop={crop} leaves nothing of a {images.shape[1]}x{images.shape[2]} pattern: "
+                         f"crop less than half the size (default: size // 8).")
     return deprocess(images, crop)
 
 

@@ -7,6 +7,7 @@ always on a copy.
 """
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -93,7 +94,13 @@ def _image_file(source) -> Path:
     if text.lower().startswith(_URL_PREFIXES):
         raise ValueError(f"{text!r} is a URL: load_image reads files only. Download it first, e.g. "
                          f"path = keras.utils.get_file(origin={text!r}), then pass the path.")
+    if any(ord(c) < 32 for c in text):  # a line break or tab pasted along with the path
+        raise ValueError(f"The image path {text!r} contains a line break or control character: "
+                         f"strip it, e.g. load_image(path.strip()).")
     path = Path(source).expanduser()
+    if path.is_symlink() and not path.exists():  # exists() says False for a loop; resolve() would raise
+        raise FileNotFoundError(f"{path} is a symbolic link to nothing (a broken link or a loop of "
+                                f"links): point it at an image file, or pass the file's own path.")
     if not path.exists():
         from . import assets
 
@@ -108,6 +115,9 @@ def _image_file(source) -> Path:
     if not path.is_file():  # a named pipe or device would block Image.open forever
         raise ImageLoadError(f"{path} is not a regular file (a pipe, socket or device): "
                              f"save the image to a file and pass that path.")
+    if not os.access(path, os.R_OK):  # else Image.open's PermissionError would read as "damaged"
+        raise PermissionError(f"{path} cannot be read: permission denied. Make it readable "
+                              f"(chmod u+r) or copy it somewhere you can read.")
     return path
 
 

@@ -20,7 +20,7 @@ import io
 
 import numpy as np
 
-from . import assets, squeezenet
+from . import assets, squeezenet, validate
 from .images import load_image
 from .model_io import network_input
 
@@ -110,11 +110,12 @@ def class_index(name_or_index) -> int:
 
 def decode(probabilities, top: int = 3) -> list[list[tuple[int, str, float]]]:
     """Per image, the `top` classes as (index, name, probability), most likely first."""
-    p = np.asarray(probabilities)
+    p = validate.finite_array(probabilities, "predictions")  # NaN would sort anywhere: a made-up top class
     if p.ndim == 1:
         p = p[None]
     if p.ndim != 2 or p.shape[1] != 1000:
         raise ValueError(f"decode expects predictions of shape (N, 1000), got {np.shape(probabilities)}.")
+    top = validate.whole_number(top, "top")
     names = imagenet_class_names()
     result = []
     for row in p:

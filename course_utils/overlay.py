@@ -55,8 +55,9 @@ def superimpose(image: ArrayLike, heatmap: ArrayLike, alpha: float = 0.4, cmap: 
     `image` is 0-255, (H, W, 3) or a batch of one; the heatmap is upsampled (bilinear) to it.
     (The Keras walkthrough adds ``0.4 * heatmap`` to the image and rescales; blending keeps
     the photo's brightness and gives the same picture.)"""
-    if not 0 <= float(alpha) <= 1:
-        raise ValueError(f"alpha is the heatmap's opacity, between 0 and 1; got {alpha}.")
+    if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.number)) \
+            or not 0 <= float(alpha) <= 1:  # "0.5" or NaN: refused here, not deep in numpy
+        raise ValueError(f"alpha is the heatmap's opacity, between 0 and 1; got {alpha!r}.")
     photo = to_uint8(validate.pixels(image, "RGB image")).astype("float32")  # the pixel rule
     if photo.ndim != 3 or photo.shape[-1] != 3:
         raise ValueError(f"Expected an RGB image (H, W, 3) or (1, H, W, 3); got shape {np.shape(image)}.")
@@ -66,7 +67,7 @@ def superimpose(image: ArrayLike, heatmap: ArrayLike, alpha: float = 0.4, cmap: 
 
 def gradient_image(gradient: ArrayLike) -> np.ndarray:
     """A signed input gradient (H, W, 3) as uint8: centred on grey, ±3 std to black/white."""
-    g = np.asarray(gradient, dtype="float32")
+    g = validate.finite_array(gradient, "gradient")
     std = float(g.std())
     if std < 1e-12:
         return np.full(g.shape, 128, dtype="uint8")
@@ -119,7 +120,7 @@ def plot_heatmap_grid(heatmaps: dict, image: ArrayLike | None = None, columns: i
     items = list(heatmaps.items())
     if not items:
         raise ValueError("plot_heatmap_grid needs at least one heatmap.")
-    columns = max(1, min(columns, len(items)))
+    columns = min(validate.whole_number(columns, "columns"), len(items))
     rows = -(-len(items) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(3 * columns, 3.3 * rows), squeeze=False)
     for ax in axes.ravel()[len(items):]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import validate
 from .heatmaps import rank_similarity, to_2d
 from .layers import describe_names
 from .model_io import ModelLike, image_batch, keras_model
@@ -120,10 +121,9 @@ def cascading_randomization(model: ModelLike, image: ArrayLike, class_index: Cla
     """
     from tqdm.auto import tqdm
 
-    if not isinstance(methods, dict):  # e.g. [fn]: each method needs a label for the plots
-        raise TypeError(f"methods maps a label to a function, e.g. {{'Grad-CAM': fn}}; got {type(methods).__name__}.")
-    if not methods:
-        raise ValueError("methods is empty: pass {'label': fn(model, image, class_index) → map}.")
+    # e.g. [fn]: each method needs a label for the plots; each value must be callable
+    validate.functions(methods, "methods", "{'Grad-CAM': fn(model, image, class_index) → map}")
+    seed = validate.whole_number(seed, "seed", minimum=0)
     x = image_batch(image, model=model)
     cls = class_target(model, class_index).index
     groups = _layer_groups(model, layer_groups)

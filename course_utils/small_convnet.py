@@ -173,6 +173,9 @@ def load_small_convnet(path: Path = MODEL_PATH):
     import keras
 
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; load_small_convnet takes the model file itself, "
+                                f"e.g. {MODEL_PATH.name} (the default when no path is given).")
     if not path.is_file():
         raise FileNotFoundError(
             f"The trained small convnet is missing at {path}. It ships with the course; restore it "

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate
+
 
 def channel_view(activations, layer: str, channel: int) -> tuple[np.ndarray, str]:
     """The 2-D map of one channel and a caption with its statistics.
 
     Plain function (the widget only calls it), so it is unit-tested without a browser.
     """
-    if layer not in activations:
+    if not isinstance(layer, str) or layer not in activations:
         raise KeyError(f"No activation for layer {layer!r}; choose one of: {', '.join(activations)}.")
     act = np.asarray(activations[layer])
     n = act.shape[-1]
-    if not 0 <= int(channel) < n:
+    channel = validate.whole_number(channel, "channel", minimum=0)  # 2.5, True, "3" refused
+    if not channel < n:
         raise IndexError(f"Layer {layer!r} has {n} channels: channel must be 0 … {n - 1}, got {channel}.")
     channel_map = act[0, :, :, int(channel)]
     active = float(np.mean(channel_map > 0))

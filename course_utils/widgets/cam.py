@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import cam
+from .. import cam, validate
 from ..heatmaps import peak_location
 from ..model_io import ModelLike, keras_model, network_input
 from ..overlay import superimpose
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 def top_classes(model: ModelLike, image, k: int = 5) -> list[tuple[str, int]]:
     """The model's k most likely classes as (label with probability, index), for a dropdown."""
+    k = validate.whole_number(k, "k")
     if hasattr(model, "decode"):
         decoded = model.decode(model.predict(image), top=k)[0]
         return [(f"{name} ({p:.2f})", index) for index, name, p in decoded]

@@ -24,6 +24,8 @@ def comparison_view(images: dict, maps: dict, scores: dict, image_name: str,
     """
     if image_name not in images:
         raise KeyError(f"No image named {image_name!r}; choose one of: {', '.join(images)}.")
+    if isinstance(methods, str):  # a bare name would be split into letters
+        methods = [methods]
     methods = list(methods)
     if not methods:
         raise ValueError("Choose at least one method to compare.")
