@@ -58,9 +58,11 @@ class CurveAreas:
 def random_heatmap(shape_hw: tuple[int, int], seed: int = 0, cells: int | None = None) -> np.ndarray:
     """A random ordering of the pixels: the baseline. cells=n draws an n×n grid of random
     values upsampled to the image, i.e. random *blobs* of the size a Grad-CAM map has."""
-    rng = np.random.default_rng(seed)
+    shape_hw = validate.shape_hw(shape_hw)
+    rng = np.random.default_rng(validate.whole_number(seed, "seed", minimum=0))
     if cells is None:
-        return rng.random(tuple(shape_hw)).astype("float32")
+        return rng.random(shape_hw).astype("float32")
+    cells = validate.whole_number(cells, "cells")
     return at_image_size(rng.random((cells, cells)).astype("float32"), shape_hw)
 
 
@@ -69,7 +71,7 @@ def blurred(image: ArrayLike, sigma: float | None = None) -> np.ndarray:
     from scipy.ndimage import gaussian_filter
 
     x = image_batch(image)
-    sigma = sigma if sigma is not None else max(x.shape[1:3]) / 20
+    sigma = validate.positive_number(sigma, "sigma") if sigma is not None else max(x.shape[1:3]) / 20
     return gaussian_filter(x, sigma=(0, sigma, sigma, 0)).astype("float32")
 
 

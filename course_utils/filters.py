@@ -104,6 +104,9 @@ def _filter_means(activations, filters):
 
 # Steps per compiled call: a whole chunk runs as one graph loop (no return to Python between
 # steps, which the benchmark measured as the largest cost), yet the progress bar still moves.
+# The price is a trace per layer about 15x slower than a one-step trace (SqueezeNet conv10:
+# ~17 s against ~1 s): worth it for a grid of 64 filters, not for one filter in an explorer,
+# which passes steps_per_call=1.
 STEPS_PER_CALL = 10
 
 
@@ -164,12 +167,14 @@ def _run_chunk(step, params, filters, rate, shifts, start, n):
     return step(params, filters, rate, tf.constant(shifts[start:start + n]), int(n))
 
 
-def _chunks(start: int, count: int, every: int) -> list[int]:
-    """Step counts per compiled call for steps start … start+count-1: at most STEPS_PER_CALL,
-    and each chunk ends where the global step count reaches a multiple of `every` (blur)."""
+def _chunks(start: int, count: int, every: int, per_call: int | None = None) -> list[int]:
+    """Step counts per compiled call for steps start … start+count-1: at most `per_call`
+    (default STEPS_PER_CALL), and each chunk ends where the global step count reaches a
+    multiple of `every` (blur)."""
+    per_call = STEPS_PER_CALL if per_call is None else per_call
     sizes, t, end = [], start, start + count
     while t < end:
-        stop = min(end, t + STEPS_PER_CALL)
+        stop = min(end, t + per_call)
         if every:
             stop = min(stop, (t // every + 1) * every)
         sizes.append(stop - t)
@@ -182,11 +187,13 @@ def _seed_for(seed, filter_index):
 
 
 def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate=10.0, size=None,
-                      seed=0, regularizer="plain", progress=True) -> np.ndarray:
+                      seed=0, regularizer="plain", progress=True,
+                      steps_per_call=None) -> np.ndarray:
     """Gradient ascent for all filters at once → float images (N, H, W, 3) in 0-255 pixel units.
 
     Each filter's starting noise depends only on (seed, filter index), so a filter's pattern
-    does not depend on which other filters share its batch.
+    does not depend on which other filters share its batch. `steps_per_call`: steps per
+    compiled call (default STEPS_PER_CALL; 1 compiles a new layer fastest).
     """
     import tensorflow as tf
     from tqdm.auto import tqdm
@@ -198,6 +205,8 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     size = tuple(default_size if size is None else ((size, size) if np.isscalar(size) else size))
     size = tuple(validate.whole_number(s, "size") for s in size)  # size=0, 2.5, 'big' refused
     rung = reg.regularizer(regularizer)
+    if steps_per_call is not None:
+        steps_per_call = validate.whole_number(steps_per_call, "steps_per_call")
     if int(steps) < 1:
         raise ValueError(f"steps must be at least 1, got {steps}.")
     extractor = pattern_extractor(keras_model, layer_name)
@@ -207,7 +216,9 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     filters = tf.constant(indices, dtype=tf.int32)
     shifts = reg.jitter_shifts(steps, rung.jitter, seed) if rung.jitter else np.zeros((steps, 2), "int32")
     seed_for = _seed_for(seed, indices)
-    bar = tqdm(total=int(steps), desc=f"{layer_name} × {len(indices)} filters", disable=not progress, leave=False)
+    bar = tqdm(total=int(steps), desc=f"{layer_name} × {len(indices)} filters", disable=not progress)
+    # leave=True (the default): a notebook bar closed on finishing leaves an output whose widget
+    # model is gone, drawn as "Error displaying widget: model not found" after a save + reopen.
 
     if rung.fourier:
         h, w = size
@@ -217,7 +228,7 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
         # Coefficients are not pixels: the rung's own step, scaled like the pixel learning rate.
         rate = tf.constant(rung.fourier_learning_rate * float(learning_rate) / 10.0)
         t = 0
-        for n in _chunks(0, steps, 0):
+        for n in _chunks(0, steps, 0, steps_per_call):
             params = _run_chunk(step, params, filters, rate, shifts, t, n)
             t += n
             bar.update(n)
@@ -234,7 +245,7 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     for octave_size, count in schedule:
         if tuple(images.shape[1:3]) != octave_size:
             images = tf.image.resize(images, octave_size, method="bicubic")
-        for n in _chunks(t, count, rung.blur_every):
+        for n in _chunks(t, count, rung.blur_every, steps_per_call):
             images = _run_chunk(step, images, filters, rate, shifts, t, n)
             t += n
             if kernel is not None and t % rung.blur_every == 0:
@@ -264,10 +275,8 @@ def default_crop(size) -> int:
 
 def deprocess(images, crop: int | None = None) -> np.ndarray:
     """The seed's display step on copies: mean 128, 64 per std, clip, crop the border, uint8."""
-    x = np.array(images, dtype="float32", copy=True)
-    if x.ndim == 3:
-        x = x[None]
-    crop = default_crop(x.shape[1:3]) if crop is None else int(crop)
+    x = validate.batch(images, "pattern")  # a float32 copy; NaN, empty and 2-D refused
+    crop = default_crop(x.shape[1:3]) if crop is None else validate.whole_number(crop, "crop", minimum=0)
     axes = (1, 2, 3)
     x = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + 1e-5) * 64 + 128
     x = np.clip(x, 0, 255).astype("uint8")
@@ -300,9 +309,7 @@ def pattern_activations(model, layer_name, filter_indices, images) -> np.ndarray
     import tensorflow as tf
 
     indices = check_filters(model, layer_name, filter_indices)
-    x = np.asarray(images, dtype="float32")
-    if x.ndim == 3:
-        x = x[None]
+    x = validate.batch(images, "pattern", channels=3, pixels=True)  # 0-255 pixels, as the patterns are
     if len(x) != len(indices):
         raise ValueError(f"Got {len(x)} images for {len(indices)} filters: pass one image per filter.")
     _, to_input, _ = _unwrap(model)
@@ -314,9 +321,8 @@ def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
     """Share of each image's (grey-level, mean-removed) spectral power held by its strongest
     `top` fraction of spatial frequencies: near 1 for a pure grating (one edge orientation and
     spacing repeated), small when the power is spread over many frequencies (complex patterns)."""
-    x = np.asarray(images, dtype="float32")
-    if x.ndim == 3:
-        x = x[None]
+    x = validate.batch(images, "pattern")
+    top = validate.number_between(top, "top", 0.0, 1.0, "0.01")
     if x.ndim != 4 or not 0 < top <= 1:
         raise ValueError(f"Expected images (N, H, W, 3) and 0 < top <= 1, got shape {np.shape(images)}, top={top}.")
     power = grey_power(x).reshape(len(x), -1)
@@ -327,7 +333,7 @@ def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
 
 
 def regularizer_ladder(model, layer_name, filter_indices, rungs=reg.LADDER, steps=30, learning_rate=10.0,
-                       size=None, seed=0, progress=True) -> dict:
+                       size=None, seed=0, progress=True, steps_per_call=None) -> dict:
     """Rung name → {"patterns": uint8 (N,h,w,3), "activation": (N,), "high_frequency": (N,)}.
 
     The same filters, steps and seed on every rung; both numbers are measured on the pictures
@@ -335,7 +341,7 @@ def regularizer_ladder(model, layer_name, filter_indices, rungs=reg.LADDER, step
     ladder = {}
     for rung in rungs:
         images = optimize_patterns(model, layer_name, filter_indices, steps, learning_rate, size, seed,
-                                   rung, progress)
+                                   rung, progress, steps_per_call)
         patterns = deprocess(images)
         ladder[rung] = {"patterns": patterns,
                         # measured before the crop: a small crop may leave a deep layer no pixels
@@ -350,7 +356,8 @@ def pattern_grid(patterns, columns: int = 8, gap: int = 4) -> np.ndarray:
     if p.ndim != 4:
         raise ValueError(f"Expected patterns (N, h, w, channels), got shape {p.shape}.")
     n, h, w, c = p.shape
-    columns = max(1, min(int(columns), n))
+    columns = min(validate.whole_number(columns, "columns"), n)
+    gap = validate.whole_number(gap, "gap", minimum=0)
     rows = -(-n // columns)
     grid = np.zeros((rows * (h + gap) - gap, columns * (w + gap) - gap, c), dtype=p.dtype)
     for i in range(n):

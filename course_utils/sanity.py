@@ -72,6 +72,9 @@ def randomized_clone(model: ModelLike, layer_names: Sequence[str], seed: int = 0
     import keras
 
     net = keras_model(model)
+    layer_names = [layer_names] if isinstance(layer_names, str) else list(layer_names)  # not its letters
+    _layer_groups(net, [layer_names])  # unknown or weightless names: the list of valid ones
+    seed = validate.whole_number(seed, "seed", minimum=0)
     clone = keras.models.clone_model(net)
     clone.set_weights(net.get_weights())
     for name in layer_names:

@@ -257,6 +257,51 @@ def test_feedback_marks_what_the_submission_said_as_its_words():
     assert not reason.startswith("could not grade")
 
 
+def test_escaping_is_one_to_one():
+    """A name cannot pose as the escaped form of another (a literal backslash-x0a vs a newline)."""
+    pairs = [("anna\nx", "anna\\x0ax"), ("a\x1bb", "a\\x1bb")]
+    for real, fake in pairs:
+        for escape in (for_terminal, for_csv, for_markdown):
+            assert escape(real) != escape(fake), (escape.__name__, real, fake)
+
+
+def test_the_sandbox_refuses_to_show_a_checkout(monkeypatch):
+    from course_utils.grading import sandbox
+
+    assert sandbox.exposure_problem() == ""
+    monkeypatch.setattr(sandbox, "REPO_ROOT", Path("/usr/local/src/course"))
+    assert "inside /usr" in sandbox.exposure_problem()
+
+
+def test_other_copies_of_the_course_in_python_trees_are_hidden(tmp_path):
+    """An installed course_utils (with grading/hidden) or a venv's src/ checkout: masked by a file
+    in the overlay's top layer, checked through a real overlay mount."""
+    from course_utils.grading.sandbox import _course_copies
+
+    if isolation_level() == "none":
+        pytest.skip("no namespaces on this machine")
+    prefix = tmp_path / "venv"
+    (prefix / "lib" / "python3.11" / "site-packages" / "course_utils" / "grading" / "hidden").mkdir(parents=True)
+    (prefix / "lib" / "python3.11" / "site-packages" / "numpy").mkdir()
+    (prefix / "src" / "course" / ".git").mkdir(parents=True)
+    replace = _course_copies(str(prefix))
+    assert set(replace) == {"lib/python3.11/site-packages/course_utils", "src"}
+    isolation = Path(__file__).resolve().parents[1] / "course_utils" / "grading" / "isolation.py"
+    code = (f"import json, os, sys\nsys.path.insert(0, {str(isolation.parent)!r})\nimport isolation as i\n"
+            f"i._layer({str(tmp_path / 'layer')!r}, json.loads(sys.argv[1]))\n"
+            f"fd = os.open({str(prefix)!r}, os.O_PATH | os.O_DIRECTORY)\n"
+            f"i._tree(fd, {str(tmp_path / 'shown')!r}, {str(tmp_path / 'layer')!r})\n"
+            f"base = {str(tmp_path / 'shown')!r}\n"
+            "print(json.dumps({p: os.path.exists(os.path.join(base, p)) for p in sys.argv[2:]}))\n")
+    wanted = ["lib/python3.11/site-packages/course_utils/grading/hidden", "src/course/.git",
+              "lib/python3.11/site-packages/numpy"]
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    done = subprocess.run(["unshare", *user, "--mount", sys.executable, "-I", "-S", "-c", code, json.dumps(replace),
+                           *wanted], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {wanted[0]: False, wanted[1]: False, wanted[2]: True}
+
+
 # ---------------------------------------------------------------- the sandbox from inside
 
 PROBE = (
@@ -301,6 +346,27 @@ def test_the_mount_list_inside_names_no_host_path(level, tmp_path):
     assert "/opt/venv" in seen["paths"] and "home = /opt/" in seen["/opt/venv/pyvenv.cfg"]
     assert all(line.split()[3] == "/" or line.split()[4] in ("/usr", "/etc/ld.so.cache", "/etc/localtime")
                or line.split()[4].startswith("/dev/") for line in seen["mountinfo"].splitlines()), seen["mountinfo"]
+
+
+INODE_FLOOD = (
+    "import json, os, struct, sys\n"
+    "made, error = 0, ''\n"
+    "try:\n"
+    "    for made in range(200_000):\n"
+    "        open(f'/tmp/f{made}', 'w').close()\n"
+    "except OSError as exc:\n"
+    "    error = exc.strerror\n"
+    "raw = json.dumps({'kind': 'made', 'made': made, 'error': error, 'size': 0}).encode()\n"
+    "os.write(int(sys.argv[-1]), struct.pack('>I', len(raw)) + raw)\n"
+)
+
+
+def test_empty_files_cannot_exhaust_kernel_memory(tmp_path):
+    if isolation_level() == "none":
+        pytest.skip("no namespaces on this machine")
+    outcome = _probe(isolation_level(), INODE_FLOOD, tmp_path)
+    made = next(h for h, _ in outcome.frames if h.get("kind") == "made")
+    assert made["error"] and made["made"] <= Limits().tmp_bytes // 4096, made
 
 
 MEMORY_HOG = (  # no course_utils import: TensorFlow alone would take most of the address space

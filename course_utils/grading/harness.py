@@ -26,7 +26,7 @@ from pathlib import Path
 from .answers import AnswerFormatError, load_answer
 from .exercises import CHAPTERS, of_chapter
 from ..paths import REPO_ROOT
-from .sandbox import Limits, RunOutcome, isolation_level, prepare_course_copy, run_isolated
+from .sandbox import Limits, RunOutcome, exposure_problem, isolation_level, prepare_course_copy, run_isolated
 from .submissions import Student, discover, read_regular
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
@@ -351,6 +351,8 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
     submissions = Path(submissions).resolve()
     if submissions == REPO_ROOT or submissions in REPO_ROOT.parents or REPO_ROOT in submissions.parents:
         raise GradingError(f"{submissions} overlaps the course checkout; put the submissions in a folder of their own.")
+    if level != "none" and (problem := exposure_problem()):
+        raise GradingError(problem)
     students = discover(submissions)
     uids = UidPool()
     # The hidden tests are imported now, before any submission runs, so nothing can swap them later.

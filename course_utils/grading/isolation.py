@@ -51,8 +51,11 @@ def _mount(source, target: str, fstype, flags: int, data: str | None = None) -> 
 
 
 def _tmpfs(target: str, size: int, mode: str = "1777", extra: str = "") -> None:
+    """A size-limited tmpfs; its inode count is limited too (one per 4 kB, at least 1024): empty
+    files cost kernel memory that `size` does not count."""
     os.makedirs(target, exist_ok=True)
-    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode={mode}{extra}")
+    inodes = max(1024, int(size) // 4096)
+    _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},nr_inodes={inodes},mode={mode}{extra}")
 
 
 def _locked_flags(target: str) -> int:

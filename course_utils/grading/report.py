@@ -24,10 +24,13 @@ MAX_FIELD_CHARS = 2000
 
 
 def _visible(text) -> str:
-    """Control and format characters (newlines, ESC, bidi overrides, ...) shown as \\xNN / \\uNNNN."""
+    """Control and format characters (newlines, ESC, bidi overrides, ...) shown as \\xNN / \\uNNNN,
+    and a backslash doubled, so no name can pose as the escaped form of another."""
     out = []
     for char in str(text)[:MAX_FIELD_CHARS]:
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+        if char == "\\":
+            out.append("\\\\")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             code = ord(char)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:

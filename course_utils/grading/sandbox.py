@@ -185,11 +185,11 @@ def python_layout() -> tuple[tuple, str, tuple]:
     in_usr = base == "/usr" or base.startswith("/usr/")
     python_inside = base if in_usr else SANDBOX_PYTHON
     python_exe = os.path.join(python_inside, os.path.relpath(base_exe, base))
-    trees = [] if in_usr else [{"source": base, "target": SANDBOX_PYTHON, "replace": {}}]
+    trees = [] if in_usr else [{"source": base, "target": SANDBOX_PYTHON, "replace": _course_copies(base)}]
     env = () if in_usr else (("LD_LIBRARY_PATH", f"{SANDBOX_PYTHON}/lib"),)  # libpython's RUNPATH names the host
     if prefix == base:
         return tuple(trees), python_exe, env
-    replace = {"pyvenv.cfg": f"home = {os.path.dirname(python_exe)}\ninclude-system-site-packages = "
+    replace = {**_course_copies(prefix), "pyvenv.cfg": f"home = {os.path.dirname(python_exe)}\ninclude-system-site-packages = "
                              f"{str(_venv_setting(prefix, 'include-system-site-packages') or 'false')}\n"
                              f"version = {'.'.join(map(str, sys.version_info[:3]))}\n"}
     for name in ("python", "python3", f"python{sys.version_info[0]}.{sys.version_info[1]}"):
@@ -206,6 +206,38 @@ def python_layout() -> tuple[tuple, str, tuple]:
             replace[relative] = ""
     trees.append({"source": prefix, "target": SANDBOX_VENV, "replace": replace})
     return tuple(trees), f"{SANDBOX_VENV}/bin/python{sys.version_info[0]}", env
+
+
+def _course_copies(prefix: str) -> dict:
+    """Top-layer entries hiding other copies of the course inside a Python tree: an installed
+    (non-editable) course_utils would carry grading/hidden, and a venv's src/ holds `pip install -e
+    git+...` checkouts with their .git. A file in the top layer hides the whole folder below it."""
+    hidden = {}
+    for lib in ("lib", "lib64"):
+        for version in _listdir(os.path.join(prefix, lib)):
+            for packages in ("site-packages", "dist-packages"):
+                relative = os.path.join(lib, version, packages, "course_utils")
+                if os.path.isdir(os.path.join(prefix, relative)):
+                    hidden[relative] = ""
+    if os.path.isdir(os.path.join(prefix, "src")):
+        hidden["src"] = ""
+    return hidden
+
+
+def exposure_problem() -> str:
+    """Why the sandbox cannot be built safely here ('' when it can): what it shows read-only
+    (/usr, the Python installation, the venv) must not hold the checkout or hidden tests."""
+    trees, _, _ = python_layout()
+    repo = os.path.realpath(REPO_ROOT)
+    for shown in ["/usr", *(tree["source"] for tree in trees)]:
+        if repo == shown or repo.startswith(shown.rstrip("/") + "/"):
+            return (f"the course checkout {repo} lies inside {shown}, which every sandbox shows; "
+                    "move the checkout (or the Python environment) elsewhere")
+    for pattern in ("lib/python3*/*-packages/course_utils/grading/hidden", "local/lib/python3*/*-packages/course_utils"):
+        for found in Path("/usr").glob(pattern):
+            return (f"a copy of the course with its hidden tests is installed at {found.parent.parent.parent}, "
+                    "which every sandbox shows; uninstall it")
+    return ""
 
 
 def _listdir(folder: str) -> list[str]:

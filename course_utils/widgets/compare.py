@@ -66,7 +66,9 @@ def comparison_explorer(images: dict, maps: dict, scores: dict, alpha: float = 0
                 print("Choose at least one method.")
                 return
             panels, caption = comparison_view(images, maps, scores, image.value, chosen.value)
-            fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3 * (len(panels) + 1), 3.4))
+            print(caption)  # as text, not a suptitle: a narrow figure (one method) overlapped it
+            fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3 * (len(panels) + 1), 3.4),
+                                     layout="constrained")
             shown = to_uint8(images[image.value])
             axes[0].imshow(shown)
             axes[0].set_title(image.value, fontsize=9)
@@ -75,7 +77,6 @@ def comparison_explorer(images: dict, maps: dict, scores: dict, alpha: float = 0
                 ax.set_title(title, fontsize=8)
             for ax in axes:
                 ax.axis("off")
-            fig.suptitle(caption, fontsize=9)
             plt.show()
 
     image.observe(redraw, names="value")
