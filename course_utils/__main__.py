@@ -80,9 +80,19 @@ def _train(args) -> int:
     import json
 
     from . import assets
+    from .asset_files import AssetError
     from .small_convnet import train_small_convnet
 
-    record = train_small_convnet(assets.asset_path("cats_vs_dogs_small"), epochs=args.epochs, seed=args.seed)
+    if args.epochs < 1 or args.seed < 0:  # a user mistake is one line, not a Keras traceback
+        print(f"error: --epochs must be at least 1 and --seed at least 0 (got {args.epochs}, {args.seed}).",
+              file=sys.stderr)
+        return 2
+    try:
+        data = assets.asset_path("cats_vs_dogs_small")
+    except AssetError as exc:
+        print(f"error: training needs the cats-vs-dogs photos: {exc}", file=sys.stderr)
+        return 2
+    record = train_small_convnet(data, epochs=args.epochs, seed=args.seed)
     print(json.dumps({k: v for k, v in record.items() if k != "history"}, indent=2))
     return 0
 

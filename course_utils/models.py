@@ -149,12 +149,8 @@ class ImageNetModel:
 
     def preprocess(self, images) -> np.ndarray:
         """(N,H,W,3) RGB 0-255 → what the network expects. Returns a new array."""
-        x = np.asarray(images)
-        if x.ndim == 3:
-            x = x[None]
-        if x.ndim != 4 or x.shape[-1] != 3:
-            raise ValueError(f"Expected RGB images (N, H, W, 3) with values 0-255, got shape {np.shape(images)}.")
-        return self._preprocess(x)
+        # The pixel rule here too: called directly, a 0-1 image would otherwise be preprocessed as 0-255.
+        return self._preprocess(validate.batch(images, "RGB image", channels=3, pixels=True))
 
     def preprocess_tensor(self, pixels):
         """`preprocess` for a backend tensor of 0-255 RGB pixels, differentiable (gradient ascent)."""

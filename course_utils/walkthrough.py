@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import validate
 from .heatmaps import Box
 
 # (x0, y0, x1, y1) as fractions of the width and height, drawn by hand in chapter 3.
@@ -13,7 +14,7 @@ FALLBACK_BOXES = {"cat": (0.10, 0.05, 0.90, 0.95)}  # the registry photo used wi
 
 def animal_boxes(is_elephant: bool, shape_hw: tuple[int, int]) -> dict[str, Box]:
     """The boxes of the photo in use, in pixels of an image of `shape_hw` (height, width)."""
-    h, w = shape_hw
+    h, w = validate.shape_hw(shape_hw)
     fractions = ELEPHANT_BOXES if is_elephant else FALLBACK_BOXES
     return {k: (round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h))
             for k, (x0, y0, x1, y1) in fractions.items()}
@@ -21,8 +22,9 @@ def animal_boxes(is_elephant: bool, shape_hw: tuple[int, int]) -> dict[str, Box]
 
 def box_mask(boxes: dict[str, Box], shape_hw: tuple[int, int]) -> np.ndarray:
     """True inside any box."""
-    mask = np.zeros(tuple(shape_hw), bool)
-    for x0, y0, x1, y1 in boxes.values():
+    shape_hw = validate.shape_hw(shape_hw)
+    mask = np.zeros(shape_hw, bool)
+    for x0, y0, x1, y1 in (validate.box(b, shape_hw) for b in boxes.values()):
         mask[y0:y1, x0:x1] = True
     return mask
 

@@ -405,3 +405,65 @@ def test_cli_names_given_twice_are_reported_once(tiny_assets, capsys):
     (tiny_assets["mirror"] / "images" / "tiny.png").write_bytes(tiny_assets["png"].read_bytes())
     assert cli(["assets", "tiny", "tiny"]) == 0
     assert [ln.split()[:2] for ln in capsys.readouterr().out.splitlines()] == [["ok", "tiny"]]
+
+
+# ---------------------------------------------------------------- more entry points that take pixels or counts
+
+@pytest.fixture(scope="module")
+def wrapped(net):
+    """An ImageNetModel around the corner model (0-255 in, identity preprocessing)."""
+    return models.ImageNetModel(name="corner", model=net, input_size=(SIZE, SIZE), weights=None,
+                                chapter_layers=None, _preprocess=lambda x: np.asarray(x, "float32"))
+
+
+def test_imagenet_preprocess_called_directly_applies_the_pixel_rule(wrapped):
+    img = corner_image()
+    with pytest.warns(validate.ZeroToOneImageWarning):
+        np.testing.assert_allclose(wrapped.preprocess(img / 255.0), wrapped.preprocess(img), atol=1e-3)
+    with pytest.raises(ValueError, match="outside 0-255"):
+        wrapped.preprocess(img * 2)
+
+
+def test_pattern_activations_read_patterns_as_0_255_pixels(net):
+    patterns = np.rint(photo(4))[None]
+    expected = filters.pattern_activations(net, "conv", [0], patterns)
+    with pytest.warns(validate.ZeroToOneImageWarning):
+        np.testing.assert_allclose(filters.pattern_activations(net, "conv", [0], patterns / 255.0), expected,
+                                   rtol=1e-5)
+    with pytest.raises(ValueError, match="NaN"):
+        filters.pattern_activations(net, "conv", [0], np.full((1, SIZE, SIZE, 3), np.nan))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: filters.deprocess(np.full((1, 8, 8, 3), np.nan)), "NaN"),
+    (lambda: filters.deprocess(np.ones((1, 8, 8, 3)), crop=2.5), "crop must be a whole number"),
+    (lambda: filters.pattern_grid(np.zeros((2, 4, 4, 3), "uint8"), columns=2.5), "columns must be a whole number"),
+    (lambda: filters.pattern_grid(np.zeros((2, 4, 4, 3), "uint8"), gap=-1), "gap must be at least 0"),
+    (lambda: filters.spectral_concentration(np.ones((1, 8, 8, 3)), top=np.nan), "top must be"),
+    (lambda: faithfulness.random_heatmap((0, 5)), "at least 1"),
+    (lambda: faithfulness.random_heatmap((8, 8), cells=0), "cells must be at least 1"),
+    (lambda: faithfulness.random_heatmap((8, 8), seed=1.5), "seed must be a whole number"),
+    (lambda: faithfulness.blurred(np.ones((8, 8, 3)), sigma=-1), "sigma must be a positive number"),
+    (lambda: __import__("course_utils.walkthrough").walkthrough.animal_boxes(True, (0, 10)), "at least 1"),
+    (lambda: __import__("course_utils.walkthrough").walkthrough.box_mask({"a": (0, 0, 9, 2)}, (4, 4)), "0 <= x0"),
+])
+def test_pattern_and_baseline_helpers_refuse_bad_numbers(call, message):
+    with pytest.raises((ValueError, TypeError), match=message) as info:
+        call()
+    _no_raw(info)
+
+
+def test_randomized_clone_takes_one_name_as_one_layer_and_lists_valid_ones(net):
+    clone = sanity.randomized_clone(net, "conv2", seed=1)  # a bare name, not its letters
+    assert not np.allclose(clone.get_layer("conv2").get_weights()[0], net.get_layer("conv2").get_weights()[0])
+    np.testing.assert_array_equal(clone.get_layer("conv").get_weights()[0], net.get_layer("conv").get_weights()[0])
+    with pytest.raises(ValueError, match="Cannot randomise 'nope'.*Valid names"):
+        sanity.randomized_clone(net, ["nope"])
+
+
+def test_train_cli_mistakes_are_one_line(tiny_assets, capsys):
+    assert cli(["train", "--epochs", "0"]) == 2
+    assert "--epochs must be at least 1" in capsys.readouterr().err
+    assert cli(["train", "--epochs", "1"]) == 2  # the tiny manifest has no cats-vs-dogs photos
+    err = capsys.readouterr().err
+    assert err.startswith("error: training needs the cats-vs-dogs photos") and "Traceback" not in err
