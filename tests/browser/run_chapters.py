@@ -7,9 +7,12 @@ For each chapter, on a throw-away copy of notebooks/: open it (check the saved o
 cleanly), run all cells, move every widget control and time until its output redraws, save,
 close, shut the kernel down, reopen (a learner coming back tomorrow) and check again.
 Fails on "Error displaying widget", stderr or traceback output, a raw widget repr
-(`VBox(children=...`), a frozen progress bar, or a widget update slower than 2 s.
+(`VBox(children=...`), a frozen progress bar, a printed line of 100 characters or more, or a
+widget update slower than 2 s. Prints each chapter's run time and every widget latency.
 Kept out of `make test` (pytest does not collect this file): it needs Chromium and ~1 min per
 chapter. Chromium is Debian's (`apt-get install chromium`, or $CHROMIUM); never downloaded.
+Every wait is bounded, and JupyterLab and its kernels are stopped however the run ends
+(failure, Ctrl-C or a CI timeout's SIGTERM).
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +37,8 @@ from course_utils.notebooks import install_lab_settings  # noqa: E402
 MAX_LATENCY_S = 2.0
 RUN_TIMEOUT_S = 1200
 UPDATE_TIMEOUT_S = 30  # how long to wait before calling an update missing (not slow: missing)
+OPEN_TIMEOUT_S = 120
+MAX_LINE = 99  # printed lines longer than this wrap mid-number in a 1440 px window
 # What a learner must never see in an output area.
 BAD_TEXT = {"Error displaying widget": "a widget that cannot be drawn",
             "VBox(children=": "a raw widget repr", "HBox(children=": "a raw widget repr",
@@ -42,6 +48,10 @@ LAB_USER_SETTINGS = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings
                      {"windowingMode": "none"},
                      "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
                      {"fetchNews": "false", "checkForUpdates": False}}
+
+
+def _stop_on_sigterm(signum, frame):
+    raise SystemExit(f"stopped by signal {signum}")  # runs the `finally` that stops JupyterLab
 
 
 def free_port() -> int:
@@ -76,7 +86,9 @@ class Lab:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONHASHSEED="0",
                    JUPYTER_CONFIG_DIR=str(workdir / "config"))
         self.log = open(workdir / "lab.log", "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        # Its own process group: stop() can end the server and any kernel it started in one go.
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -101,11 +113,22 @@ class Lab:
             self.api("DELETE", f"/api/sessions/{session['id']}")
 
     def stop(self):
-        self.proc.terminate()
+        """Shut kernels down, then the server; whatever is left of its group is killed."""
+        if self.proc.poll() is None:
+            try:
+                self.shutdown_kernels()
+            except OSError:
+                pass
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
         try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)  # stray kernels of the group, if any
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
         self.log.close()
 
 
@@ -119,14 +142,21 @@ JS_IDLE = """() => {
   const prompts = [...document.querySelectorAll('.jp-InputArea-prompt')].map(p => p.textContent);
   return !prompts.some(t => t.includes('*'));
 }"""
-JS_PROBLEMS = """(bad) => {
+JS_PANEL = "() => window.jupyterapp.shell.currentWidget.node"
+JS_PROBLEMS = """([panel, bad, maxLine]) => {
   const found = [];
-  for (const el of document.querySelectorAll('.jp-OutputArea-output')) {
+  for (const el of panel.querySelectorAll('.jp-OutputArea-output')) {
     const mime = el.getAttribute('data-mime-type') || '';
     const text = el.innerText || '';
-    if (mime.includes('stderr')) found.push('stderr/traceback output: ' + text.slice(0, 300));
+    if (mime.includes('stderr') || mime.includes('error'))
+      found.push('stderr/traceback output: ' + text.slice(0, 300));
     for (const [needle, what] of Object.entries(bad))
       if (text.includes(needle)) found.push(what + ': ' + text.slice(0, 160));
+    if (mime === 'application/vnd.jupyter.stdout' || mime === 'text/plain')
+      for (const line of text.split('\\n'))
+        if (line.length > maxLine)
+          found.push(`a printed line of ${line.length} characters (keep under ${maxLine + 1}): ` +
+                     line.slice(0, 100));
   }
   return found;
 }"""
@@ -138,20 +168,30 @@ JS_SIGNATURE = """root => {
 }"""
 
 
-def open_notebook(page, lab: Lab, name: str):
-    page.goto(f"{lab.base}/lab/tree/{name}?token={lab.token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
-    page.wait_for_function(JS_IDLE, timeout=120_000, polling=500)
+def open_notebook(page, lab: Lab, name: str, visit: str):
+    """Open `name` alone: a fresh workspace per visit, so JupyterLab restores no panel of an
+    earlier chapter (whose widgets would be counted as this chapter's and start its kernel)."""
+    page.goto(f"{lab.base}/lab/workspaces/{visit}/tree/{name}?token={lab.token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=OPEN_TIMEOUT_S * 1000)
+    page.wait_for_function(JS_IDLE, timeout=OPEN_TIMEOUT_S * 1000, polling=500)
     page.wait_for_timeout(1500)  # let widget views restore from the saved state
+    opened = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+    if opened != name:
+        raise RuntimeError(f"JupyterLab shows {opened!r} instead of {name!r}")
+
+
+def panel(page):
+    """The current notebook's DOM node: every query below is limited to it."""
+    return page.evaluate_handle(JS_PANEL)
 
 
 def problems(page) -> list[str]:
-    return page.evaluate(JS_PROBLEMS, BAD_TEXT)
+    return page.evaluate(JS_PROBLEMS, [panel(page), BAD_TEXT, MAX_LINE])
 
 
 def explorers(page):
     """The outer box of every interactive explorer (a widget box holding an Output)."""
-    boxes = page.query_selector_all(".jp-OutputArea-output .widget-vbox")
+    boxes = panel(page).query_selector_all(".jp-OutputArea-output .widget-vbox")
     return [b for b in boxes if b.query_selector(".widget-output")
             and not b.evaluate("el => !!el.parentElement.closest('.widget-vbox')")]
 
@@ -227,9 +267,10 @@ def move_widgets(page) -> list[tuple[str, float]]:
     return latencies
 
 
-def check_chapter(page, lab: Lab, name: str, shots: Path) -> tuple[list[str], dict]:
-    failures, stats = [], {}
-    open_notebook(page, lab, name)
+def check_chapter(page, lab: Lab, name: str, shots: Path, stats: dict) -> list[str]:
+    failures = []
+    stem = Path(name).stem
+    open_notebook(page, lab, name, f"{stem[:2]}-first")
     failures += [f"on first open: {p}" for p in problems(page)]
     start = time.perf_counter()
     page.evaluate(JS_RUN, "notebook:run-all-cells")
@@ -242,27 +283,42 @@ def check_chapter(page, lab: Lab, name: str, shots: Path) -> tuple[list[str], di
     failures += [f"widget '{what}' took {s:.2f} s (limit {MAX_LATENCY_S} s)"
                  for what, s in stats["latencies"] if s > MAX_LATENCY_S]
     failures += [f"after moving widgets: {p}" for p in problems(page)]
-    page.screenshot(path=str(shots / f"{Path(name).stem}-run.png"), full_page=False)
+    page.screenshot(path=str(shots / f"{stem}-run.png"), full_page=False)
     page.evaluate(JS_RUN, "docmanager:save")
-    page.wait_for_timeout(1500)
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+                           timeout=30_000, polling=200)
+    saved = lab.api("GET", f"/api/contents/{name}?content=1")["content"]
+    if stats["explorers"] and not saved["metadata"].get("widgets"):
+        failures.append("saved without widget state: is `make lab`'s saveState override installed?")
     page.evaluate(JS_RUN, "application:close-all")
     page.wait_for_timeout(500)
     lab.shutdown_kernels()  # a learner coming back tomorrow: no live widget models left
-    open_notebook(page, lab, name)
+    open_notebook(page, lab, name, f"{stem[:2]}-reopened")
     failures += [f"after save + reopen: {p}" for p in problems(page)]
     restored = explorers(page)
     if len(restored) < stats["explorers"]:
         failures.append(f"after save + reopen: {len(restored)} of {stats['explorers']} explorers "
                         "drawn from the saved widget state")
-    if restored:
+    for i, box in enumerate(restored):
         try:
-            restored[0].scroll_into_view_if_needed(timeout=5000)
+            box.scroll_into_view_if_needed(timeout=5000)
         except Exception as exc:  # reported, so the other chapters still run
-            failures.append(f"after save + reopen: the restored explorer is not visible ({type(exc).__name__})")
-    page.screenshot(path=str(shots / f"{Path(name).stem}-reopened.png"), full_page=False)
-    page.evaluate(JS_RUN, "application:close-all")
+            failures.append(f"after save + reopen: explorer {i + 1} is not visible ({type(exc).__name__})")
+            continue
+        if not box.query_selector(".widget-output img, .widget-output pre"):
+            failures.append(f"after save + reopen: explorer {i + 1} shows no picture or text")
+    page.screenshot(path=str(shots / f"{stem}-reopened.png"), full_page=False)
+    return failures
+
+
+def close_chapter(page, lab: Lab):
+    """Close every panel and end every kernel, whatever state the chapter's check left."""
+    try:
+        page.evaluate(JS_RUN, "application:close-all")
+        page.wait_for_timeout(500)
+    except Exception:
+        pass
     lab.shutdown_kernels()
-    return failures, stats
 
 
 def main(argv=None) -> int:
@@ -283,6 +339,7 @@ def main(argv=None) -> int:
     shutil.copytree(REPO / "notebooks", workdir / "notebooks")
     shots = args.shots or workdir / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     lab = Lab(workdir)
     report, all_failures = [], []
     try:
@@ -290,14 +347,23 @@ def main(argv=None) -> int:
             browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
                                         args=["--no-sandbox"] if os.geteuid() == 0 else [])
             page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.set_default_timeout(60_000)  # no Playwright call waits for ever
             for nb in notebooks:
-                failures, stats = check_chapter(page, lab, nb.name, shots)
+                stats, began = {}, time.perf_counter()
+                try:
+                    failures = check_chapter(page, lab, nb.name, shots, stats)
+                except Exception as exc:  # one broken chapter must not hide the others' results
+                    failures = [f"the check stopped: {type(exc).__name__}: {str(exc)[:300]}"]
+                    page.screenshot(path=str(shots / f"{nb.stem}-stopped.png"))
+                close_chapter(page, lab)
                 all_failures += [f"{nb.name}: {f}" for f in failures]
                 report.append((nb.name, stats))
                 lats = stats.get("latencies", [])
-                print(f"{nb.name}: ran in {stats['run_s']:.1f} s, {stats['explorers']} explorer(s), "
-                      f"{len(lats)} widget updates, "
-                      f"{len(failures)} problem(s)", flush=True)
+                run = f"{stats['run_s']:.1f} s" if "run_s" in stats else "(not run)"
+                print(f"{nb.name}: ran in {run}, checked in {time.perf_counter() - began:.0f} s, "
+                      f"{stats.get('explorers', 0)} explorer(s), {len(lats)} widget updates"
+                      + (f" (slowest {max(s for _, s in lats):.2f} s)" if lats else "")
+                      + f", {len(failures)} problem(s)", flush=True)
                 for what, seconds in lats:
                     print(f"    {seconds:6.2f} s  {what}", flush=True)
             browser.close()
