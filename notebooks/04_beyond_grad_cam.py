@@ -274,8 +274,9 @@ print("occlusion grid:", grid.drops.shape, f"largest logit drop {grid.drops.max(
 for name, heat in [("Grad-CAM", grad), ("occlusion (logit)", occlusion), ("occlusion (probability)", occlusion_prob)]:
     row, col = heatmaps.peak_location(heat)
     inside = [f"{k} {heatmaps.mass_in_box(heat, box, (H, W)):.2f}" for k, box in boxes.items()]
-    agreement = "" if heat is grad else f"  correlation with Grad-CAM {heatmaps.correlation(heat, grad):.2f}"
-    print(f"{name:24s} peak (row {row:3d}, col {col:3d}) → {where(row, col):6s}  mass in boxes: {', '.join(inside)}{agreement}")
+    print(f"{name:24s} peak (row {row:3d}, col {col:3d}) → {where(row, col):6s}  mass in boxes: {', '.join(inside)}")
+    if heat is not grad:  # on its own line: lines over 100 characters wrap mid-number
+        print(f"{'':24s} correlation with Grad-CAM {heatmaps.correlation(heat, grad):.2f}")
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(16, 4.4))

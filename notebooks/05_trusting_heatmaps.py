@@ -249,9 +249,10 @@ with warnings.catch_warnings():
 print(f"cascade: {time.perf_counter() - start:.0f} s")
 
 # %%
-print(f"{'randomised down to':16s}" + "".join(f"{label:>9s}" for label in cascade.labels))
+widths = [max(7, len(label) + 1) for label in cascade.labels]   # narrow: 11 columns in 100 characters
+print(f"{'randomised to':15s}" + "".join(f"{label:>{w}s}" for label, w in zip(cascade.labels, widths)))
 for method, values in cascade.similarity.items():
-    print(f"{method:16s}" + "".join(f"{v:9.2f}" for v in values))
+    print(f"{method:15s}" + "".join(f"{v:{w}.2f}" for v, w in zip(values, widths)))
 
 # %% [markdown]
 # **What a whole-map Spearman measures.** The similarity is the Spearman rank correlation over

@@ -4,6 +4,7 @@ The real-browser check is `make test-browser` (tests/browser/run_chapters.py); t
 parts that need no browser.
 """
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -46,6 +47,47 @@ def test_committed_chapters_carry_no_widget_views(path):
              if nbs.WIDGET_MIME in o.get("data", {})]
     assert not views, (f"{path.name} cells {views} hold widget views that cannot be redrawn after a "
                        f"reopen: rebuild it with `python -m course_utils notebooks {path.name[:2]}`")
+
+
+MAX_LINE = 99  # a 1440 px JupyterLab shows ~100 monospace characters before wrapping mid-number
+
+
+def printed_lines(nb):
+    """(cell index, line) of every line a learner reads as printed text: streams, and plain-text
+    results that have no picture or HTML to show instead. Terminal colour codes do not count."""
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if output.get("output_type") == "stream":
+                text = output.get("text", "")
+            elif "text/plain" in data and not any(k.startswith("image/") or k == "text/html" for k in data):
+                text = data["text/plain"]
+            else:
+                continue
+            for line in _ANSI.sub("", text).splitlines():
+                yield i, line
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def test_printed_lines_counts_visible_characters_of_text_outputs_only():
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="short\n" + "x" * 120 + "\n"),
+                    nbformat.v4.new_output("display_data", data={"image/png": "iVBO", "text/plain": "y" * 300}),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": "\x1b[1m" + "z" * 99 + "\x1b[0m"},
+                                           execution_count=1)]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    assert [len(line) for _, line in printed_lines(nb)] == [5, 120, 99]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
+                         ids=lambda p: p.name)
+def test_committed_chapters_print_lines_under_100_characters(path):
+    long = [(i, line) for i, line in printed_lines(nbformat.read(path, as_version=4)) if len(line) > MAX_LINE]
+    assert not long, (f"{path.name}: printed lines wrap in a 1440 px window (keep them under "
+                      f"{MAX_LINE + 1} characters; print tables in two parts or shorten labels):\n"
+                      + "\n".join(f"  cell {i}, {len(line)} chars: {line[:80]}…" for i, line in long[:5]))
 
 
 def test_lab_settings_turn_on_save_state_and_keep_other_overrides(tmp_path):
