@@ -8,7 +8,7 @@ import numpy as np
 
 from . import validate
 from .layers import feature_extractor, layer_kinds, require_layers
-from .model_io import model_images
+from .model_io import is_wrapper, network_input
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,15 +23,18 @@ def layer_activations(model, image, layer_names=None) -> "OrderedDict[str, np.nd
     """Layer name → activation (1, h, w, channels) for one image, from one forward pass.
 
     Works the same for Sequential, Functional and models with nested sub-models (such as
-    an augmentation block); inference mode, so augmentation and dropout are off.
+    an augmentation block), and for an ImageNetModel (its layers, on its preprocessed input);
+    inference mode, so augmentation and dropout are off.
     """
+    net = model.model if is_wrapper(model) else model
     if layer_names is None:
-        names = default_activation_layers(model)
+        names = default_activation_layers(net)
     else:
         names = [layer_names] if isinstance(layer_names, str) else validate.names(layer_names, "layer_names")
-    require_layers(model, names)
-    batch = model_images(model, image)  # one image or a batch; the pixel rule for a model taking pixels
-    extractor = feature_extractor(model, names, example=batch)
+    require_layers(net, names)
+    # one image or a batch, checked against the model (the pixel rule for a model taking pixels)
+    batch = network_input(model, image)
+    extractor = feature_extractor(net, names, example=batch)
     outputs = extractor(batch, training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return OrderedDict((n, np.asarray(o)) for n, o in zip(names, outputs))

@@ -77,7 +77,9 @@ def gradient_image(gradient: ArrayLike) -> np.ndarray:
 def _draw_boxes(ax, boxes) -> None:
     from matplotlib.patches import Rectangle
 
-    for label, (x0, y0, x1, y1) in (boxes or {}).items():
+    height, width = (int(v) for v in ax.images[-1].get_array().shape[:2])  # the picture just drawn
+    for label, box in (boxes or {}).items():
+        x0, y0, x1, y1 = validate.box(box, (height, width))  # a wrong box says the rule, not "unpack"
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="white", linewidth=2))
         ax.text(x0 + 2, y0 + 2, label, color="white", va="top", fontsize=9, weight="bold")
 

@@ -172,6 +172,8 @@ def load_small_convnet(path: Path = MODEL_PATH):
     """The committed, trained inference model (no augmentation inside; no training needed)."""
     import keras
 
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load_small_convnet takes the path of a .keras file, not {type(path).__name__}.")
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder; load_small_convnet takes the model file itself, "

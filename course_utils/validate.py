@@ -39,7 +39,7 @@ def _as_array(image, what: str) -> np.ndarray:
     except ValueError:  # a ragged list: numpy cannot make one array of it
         raise TypeError(f"The {what} is a list of arrays of different sizes: pass one image "
                         f"(H, W, 3) as a NumPy array.") from None
-    if a.dtype == object or a.dtype.kind in "USV":
+    if a.dtype == object or a.dtype.kind in "USVcmM":  # also complex numbers and dates
         raise TypeError(f"The {what} must be a numeric array, got dtype {a.dtype}: images of different "
                         f"sizes in one list? Pass one image (H, W, 3) as a NumPy array.")
     if a.dtype == bool:

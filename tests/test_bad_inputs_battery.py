@@ -467,3 +467,24 @@ def test_train_cli_mistakes_are_one_line(tiny_assets, capsys):
     assert cli(["train", "--epochs", "1"]) == 2  # the tiny manifest has no cats-vs-dogs photos
     err = capsys.readouterr().err
     assert err.startswith("error: training needs the cats-vs-dogs photos") and "Traceback" not in err
+
+
+def test_layer_activations_of_an_imagenet_model_read_its_layers_on_its_input(wrapped, net):
+    img = corner_image()
+    got = activations.layer_activations(wrapped, img, ["conv2"])["conv2"]
+    np.testing.assert_allclose(got, activations.layer_activations(net, img, ["conv2"])["conv2"])
+
+
+def test_complex_images_and_non_path_models_are_refused():
+    with pytest.raises(TypeError, match="numeric array"):
+        load_image(np.ones((4, 4, 3), complex))
+    with pytest.raises(TypeError, match="path of a .keras file"):
+        small_convnet.load_small_convnet(123)
+
+
+def test_a_wrong_box_on_a_plot_says_the_rule():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with pytest.raises(ValueError, match="four numbers"):
+        overlay.plot_superimposed(np.zeros((8, 8, 3)), np.ones((2, 2)), boxes={"cat": (1, 2, 3)})
