@@ -152,8 +152,9 @@ def heatmap_2d(heatmap, what: str = "heatmap") -> np.ndarray:
     return finite(a, what)
 
 
-def whole_number(value, name: str, minimum: int = 1) -> int:
-    """`value` as an int >= minimum; 2.5, True, "3" and None are refused with the fix."""
+def whole_number(value, name: str, minimum: int = 1, maximum: int | None = None, why: str = "") -> int:
+    """`value` as an int >= minimum (and <= maximum, `why` saying why); 2.5, True, "3" and None
+    are refused with the fix."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a whole number (e.g. {max(minimum, 1) * 10}), "
                         f"not {type(value).__name__} {value!r}.")
@@ -166,6 +167,8 @@ def whole_number(value, name: str, minimum: int = 1) -> int:
                         f"(e.g. {name}={round(float(value)) if math.isfinite(float(value)) else minimum}).")
     if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {number}.")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {number}{': ' + why if why else ''}.")
     return number
 
 
@@ -229,7 +232,13 @@ def shape_hw(value, name: str = "shape_hw") -> tuple[int, int]:
     """An image size (height, width) of two whole numbers >= 1, e.g. image.shape[1:3]."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
         raise TypeError(f"{name} is an image size (height, width), e.g. image.shape[1:3]; got {value!r}.")
-    return tuple(whole_number(v, f"each side of {name}") for v in value)
+    h, w = (whole_number(v, f"each side of {name}") for v in value)
+    from .images import pixel_limit  # the one size limit (Pillow's), also for arrays made here
+
+    if h * w > pixel_limit():
+        raise ValueError(f"{name} {h}x{w} is over the course's limit of {pixel_limit() / 1e6:.1f} million "
+                         f"pixels: use the image's own size, e.g. image.shape[1:3].")
+    return h, w
 
 
 def box(value, size_hw: tuple[int, int]) -> tuple[int, int, int, int]:

@@ -311,7 +311,7 @@ PROBE = (
     "        ('mounts', '/proc/mounts'), ('cgroup', '/proc/self/cgroup'), ('cmdline', '/proc/1/cmdline'))}\n"
     "seen['environ'] = json.dumps(dict(os.environ))\n"
     "seen['paths'] = json.dumps([sys.executable, sys.prefix, sys.base_prefix, *sys.path])\n"
-    "for name in ('/opt/venv/pyvenv.cfg',):\n"
+    "for name in ('/opt/venv/pyvenv.cfg', '/proc/self/oom_score_adj'):\n"
     "    seen[name] = open(name).read()\n"
     "send(int(sys.argv[-1]), {'kind': 'probe'}, json.dumps(seen).encode())\n"
 )
@@ -344,6 +344,7 @@ def test_the_mount_list_inside_names_no_host_path(level, tmp_path):
         leaks = [path for path in host if path in text]
         assert not leaks, f"{name} inside the sandbox names host paths {leaks}:\n{text[:3000]}"
     assert "/opt/venv" in seen["paths"] and "home = /opt/" in seen["/opt/venv/pyvenv.cfg"]
+    assert seen["/proc/self/oom_score_adj"].strip() == "1000", "the sandbox is not the first to go when memory runs out"
     assert all(line.split()[3] == "/" or line.split()[4] in ("/usr", "/etc/ld.so.cache", "/etc/localtime")
                or line.split()[4].startswith("/dev/") for line in seen["mountinfo"].splitlines()), seen["mountinfo"]
 

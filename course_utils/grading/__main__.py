@@ -47,9 +47,17 @@ def main(argv=None) -> int:
         result = grade_folder(args.submissions, Limits(wall_seconds=args.timeout, cell_seconds=args.cell_timeout),
                               workers=args.workers, level=level)
     except GradingError as exc:
-        print(f"grading failed: {exc}", file=sys.stderr)
+        print(f"grading failed: {for_terminal(exc)}", file=sys.stderr)
         return 2
-    csv_path, summary = write_report(result, out_dir)
+    except OSError as exc:  # the submissions folder itself cannot be read: nobody can be graded
+        print(f"grading failed: {for_terminal(exc)}", file=sys.stderr)
+        return 2
+    try:
+        csv_path, summary = write_report(result, out_dir)
+    except OSError as exc:
+        print(f"the report could not be written to {for_terminal(out_dir)}: {for_terminal(exc.strerror or exc)}; "
+              "pick a folder you can write with --out", file=sys.stderr)
+        return 2
     for problem in result.problems:
         print(f"grader problem: {for_terminal(problem)}", file=sys.stderr)
     for student, (points, maximum) in sorted(totals(result.rows).items()):
