@@ -488,3 +488,17 @@ def test_a_wrong_box_on_a_plot_says_the_rule():
     matplotlib.use("Agg")
     with pytest.raises(ValueError, match="four numbers"):
         overlay.plot_superimposed(np.zeros((8, 8, 3)), np.ones((2, 2)), boxes={"cat": (1, 2, 3)})
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m: filters.filter_patterns(m, "conv", [0], steps=10 ** 6, progress=False), "steps must be at most 10000"),
+    (lambda m: filters.filter_patterns(m, "conv", [0, 1], steps=1, size=100_000, progress=False),
+     "million pixels in one batch"),
+    (lambda m: faithfulness.deletion_curve(m, corner_image(), np.ones((SIZE, SIZE)), 1, steps=10 ** 9),
+     "steps must be at most 256, got 1000000000: the image has 256 pixels"),
+    (lambda m: faithfulness.random_heatmap((10 ** 6, 10 ** 6)), "over the course's limit"),
+])
+def test_huge_counts_are_refused_before_anything_is_allocated(net, call, message):
+    """Each of these was an out-of-memory kill or hours of work."""
+    with pytest.raises(ValueError, match=message):
+        call(net)
