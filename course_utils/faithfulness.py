@@ -97,7 +97,6 @@ def _curve(model, image, heatmap, class_index, steps, replacement, kind, batch_s
     cls = class_target(model, class_index)
     h, w = x.shape[1:3]
     validate.whole_number(steps, "steps", maximum=h * w, why=f"the image has {h * w} pixels to remove")
-    validate.whole_number(steps, "steps", maximum=h * w, why=f"the image has {h * w} pixels to remove")
     ranks = _pixel_ranks(heatmap, (h, w))
     counts = np.rint(np.linspace(0, h * w, steps + 1)).astype(np.int64)
     scores = []

@@ -205,7 +205,6 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     size = tuple(default_size if size is None else ((size, size) if np.isscalar(size) else size))
     size = tuple(validate.whole_number(s, "size") for s in size)  # size=0, 2.5, 'big' refused
     _check_budget(steps, len(indices), size)
-    _check_budget(steps, len(indices), size)
     rung = reg.regularizer(regularizer)
     if steps_per_call is not None:
         steps_per_call = validate.whole_number(steps_per_call, "steps_per_call")
@@ -255,23 +254,6 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
             bar.update(n)
     bar.close()
     return ((images.numpy() + 1.0) * 127.5).astype("float32")
-
-
-# Beyond these a call does not finish in a lesson, or does not fit in a laptop's memory: refused
-# with the numbers, before anything is allocated (a huge size was an out-of-memory kill).
-MAX_STEPS = 10_000
-MAX_BATCH_PIXELS = 2 ** 24  # filters x height x width: 64 filters of 512x512
-
-
-def _check_budget(steps, n_filters, size) -> None:
-    validate.whole_number(steps, "steps", maximum=MAX_STEPS, why="a few hundred steps already converge")
-    if len(size) != 2:
-        raise ValueError(f"size is one number or (height, width); got {size}.")
-    pixels = n_filters * size[0] * size[1]
-    if pixels > MAX_BATCH_PIXELS:
-        raise ValueError(f"{n_filters} filters of {size[0]}x{size[1]} pixels are {pixels / 1e6:.1f} million pixels "
-                         f"in one batch, over the {MAX_BATCH_PIXELS / 1e6:.1f} million that fit in memory: "
-                         f"use a smaller size or fewer filters per call.")
 
 
 # Beyond these a call does not finish in a lesson, or does not fit in a laptop's memory: refused
