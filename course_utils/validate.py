@@ -8,11 +8,22 @@ Rules (issue 14):
   saying so (an all-black image is the same either way). Integer arrays are never rescaled;
   uint16 is scaled by 255/65535. Values below 0 or above 255 are refused: the image was
   preprocessed (``preprocess_input``) or scaled twice. NaN/inf, empty images, channels-first
-  (3, H, W), batches of more than one, strings and objects are refused.
+  (3, H, W), batches of more than one, strings, objects and complex numbers are refused.
+* **Images for a model** (`batch`, applied by ``model_io.model_images``, the one entry every
+  method that runs a model goes through): shape, channel count, size and NaN/inf against the
+  model; the 0-255 rule above for every model that takes pixels (``model_io.takes_pixels``: an
+  ImageNetModel, or a keras.Model with a Rescaling layer before its first weights, like
+  chapter 1's). Any other keras.Model is given what it takes (a toy model may take noise).
+* **Size**: no image (file, PIL image, array, requested size, heatmap size) above Pillow's
+  decompression-bomb limit (``images.pixel_limit``); Pillow alone only warns up to 2x.
 * **Heatmaps** (`heatmap_2d`): a non-empty, finite 2-D array (a batch of one is allowed).
-* **Numbers** (`whole_number`, `positive_number`): an int where a count is meant (``2.5``,
-  ``True`` and ``"3"`` are refused; ``3.0`` is 3), a finite positive learning rate.
-* **Names** (`names`): a non-empty list of strings, never a bare string (split into letters).
+* **Numbers** (`whole_number`, `positive_number`, `number_between`): an int where a count is
+  meant (``2.5``, ``True`` and ``"3"`` are refused; ``3.0`` is 3), with a maximum where a huge
+  count would run out of memory or time; a finite positive learning rate; fractions in range.
+* **Geometry** (`shape_hw`, `box`): sizes of two whole numbers >= 1; boxes of four whole pixel
+  numbers inside the image.
+* **Names** (`names`, `functions`): a non-empty list of strings, never a bare string (split into
+  letters); a dict label → function where methods are passed.
 """
 from __future__ import annotations
 
