@@ -370,6 +370,45 @@ def test_empty_files_cannot_exhaust_kernel_memory(tmp_path):
     assert made["error"] and made["made"] <= Limits().tmp_bytes // 4096, made
 
 
+SURVIVOR_SECONDS = "996.125"
+SURVIVOR = (  # the notebook's own process leaves its group, drops its parent-death signal, sleeps on
+    "import ctypes, os\n"
+    "ctypes.CDLL(None).prctl(1, 0)\n"
+    "os.setsid()\n"
+    f"os.execv('/bin/sleep', ['sleep', '{SURVIVOR_SECONDS}'])\n"
+)
+
+
+@pytest.mark.parametrize("level", _levels())
+def test_the_notebook_process_cannot_outlive_its_sandbox(level, tmp_path, monkeypatch):
+    """Without a cgroup (a teacher without root): the namespace alone must end every process."""
+    import time
+
+    from course_utils.grading import sandbox
+
+    if isolation_level() == "none" or (level == "root" and isolation_level() != "root"):
+        pytest.skip(f"no {level} isolation on this machine")
+    monkeypatch.setattr(sandbox.Group, "create", classmethod(lambda cls, *args: None))
+    outcome = _probe(level, SURVIVOR, tmp_path, Limits(wall_seconds=15))
+    assert outcome.timed_out
+    deadline = time.monotonic() + 10
+    while (left := _marked_processes(SURVIVOR_SECONDS)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert left == [], "the notebook's process outlived the grading"
+
+
+def _marked_processes(seconds: str) -> list[str]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if handle.read() == b"sleep\0" + seconds.encode() + b"\0":
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
 MEMORY_HOG = (  # no course_utils import: TensorFlow alone would take most of the address space
     "import json, os, struct, sys, time\n"
     "def send(fd, header):\n"

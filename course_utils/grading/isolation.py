@@ -192,16 +192,45 @@ def _first_to_go() -> None:
         pass
 
 
+# The sandbox's PID 1 (run with the sandbox's own Python, so /proc/1/cmdline names no host path).
+# The notebook never runs as PID 1 itself: PID 1 is the one process whose death ends the
+# namespace, and a notebook running as it could clear its parent-death signal and leave its
+# process group, surviving the grader. This init keeps nothing of the student's, cannot be
+# signalled or traced from inside, dies with `unshare` (parent-death signal, kept across exec)
+# and exits as soon as the notebook's process does, taking every other process of the run along.
+INIT = """
+import ctypes, json, os, sys
+command, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+child = os.fork()
+if child == 0:
+    try:
+        os.execve(command[0], command, env)
+    finally:
+        os._exit(127)
+ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+os.closerange(3, 1 << 16)  # the answer channel too: its reader sees EOF when the notebook is gone
+while True:
+    try:
+        status = os.waitpid(child, 0)[1]
+        break
+    except InterruptedError:
+        continue
+code = os.waitstatus_to_exitcode(status)
+os._exit(code if code >= 0 else 128 - code)  # a signal as a shell reports it: PID 1 cannot re-raise it
+"""
+
+
 def main(config: dict) -> None:
     build_root(config)
     _first_to_go()
-    apply_limits(config["limits"])
+    apply_limits(config["limits"])  # inherited by the notebook's process and all it starts
     drop = ["/usr/bin/setpriv", "--no-new-privs", "--bounding-set", "-all", "--inh-caps", "-all"]
     if config["mode"] == "root":
         uid = str(int(config["uid"]))
         drop += ["--reuid", uid, "--regid", uid, "--clear-groups"]
-    command = [*drop, "--", *config["command"]]
-    os.execve(command[0], command, config["env"])
+    command, python = [*drop, "--", *config["command"]], config["command"][0]
+    os.execve(python, [python, "-I", "-S", "-c", INIT, json.dumps(command), json.dumps(config["env"])],
+              config["env"])
 
 
 if __name__ == "__main__":

@@ -352,7 +352,10 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
             proc.wait()
         frames = reader.join(timeout=10)
         out_of_memory = group is not None and group.hit_memory_limit()
-        return RunOutcome(None if timed_out else proc.returncode, timed_out, time.monotonic() - start,
+        code = proc.returncode
+        if level != "none" and code is not None and 128 < code <= 128 + 64:
+            code = 128 - code  # the sandbox's init reports a signal as 128 + N (see isolation.INIT)
+        return RunOutcome(None if timed_out else code, timed_out, time.monotonic() - start,
                           _tail(output), frames, reader.problem, out_of_memory)
     finally:
         os.close(output)
