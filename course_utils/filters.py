@@ -43,6 +43,8 @@ def check_filters(model, layer_name: str, filter_indices) -> list[int]:
     keras_model = _keras_model(model)
     require_layers(keras_model, [layer_name], valid=spatial_conv_layers(keras_model), what="convolution layer")
     count = keras_model.get_layer(layer_name).output.shape[-1]
+    if filter_indices is None or isinstance(filter_indices, (str, bytes)):
+        raise TypeError(f"filter_indices is a filter number or a list of them, e.g. [0, 1, 2]; got {filter_indices!r}.")
     indices = [filter_indices] if np.isscalar(filter_indices) else list(filter_indices)
     if not indices:
         raise ValueError("filter_indices is empty: ask for at least one filter.")

@@ -38,7 +38,7 @@ def to_2d(saliency: ArrayLike, what: str = "heatmap") -> np.ndarray:
     """A float32 2-D map from a method's output: (h, w) as is; a per-pixel colour gradient
     (H, W, 1|3), also as a batch of one, by the sum of |channels| (see the module docstring).
     Refuses other shapes (a stack of maps is not one map) and NaN/inf."""
-    m = np.asarray(saliency, dtype="float32")
+    m = validate.numeric(saliency, what).astype("float32")  # a string or ragged list: said so
     if m.ndim == 4 and m.shape[0] == 1:
         m = m[0]
     if m.ndim == 3 and m.shape[-1] in IMAGE_CHANNELS:

@@ -19,6 +19,7 @@ GREY = 127.5
 def patch_positions(length: int, patch: int, stride: int) -> list[int]:
     """Top (or left) edges of the patches along one axis; the last one touches the far edge
     so every pixel is covered even when the stride does not divide the image."""
+    check_patch((length, length), patch, stride)
     positions = list(range(0, length - patch + 1, stride))
     if positions[-1] != length - patch:
         positions.append(length - patch)

@@ -119,6 +119,8 @@ def plot_heatmap_grid(heatmaps: dict, image: ArrayLike | None = None, columns: i
     """Title → heatmap, in a grid: superimposed on `image` when given, else raw. Returns the figure."""
     import matplotlib.pyplot as plt
 
+    if not hasattr(heatmaps, "items"):
+        raise TypeError(f"plot_heatmap_grid takes a dict title → heatmap, not {type(heatmaps).__name__}.")
     items = list(heatmaps.items())
     if not items:
         raise ValueError("plot_heatmap_grid needs at least one heatmap.")

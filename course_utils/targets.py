@@ -61,7 +61,11 @@ def resolve_class(model: ModelLike, class_index: ClassLike) -> int:
         if not hasattr(model, "class_index"):
             raise TypeError(f"Class names such as {class_index!r} need an ImageNetModel "
                             f"(load_imagenet_model); for {net.name!r} pass an index 0 … {n - 1}.")
-        return int(model.class_index(class_index))  # ValueError with close names
+        index = int(model.class_index(class_index))  # ValueError with close names
+        if not 0 <= index < n:  # an ImageNet name on a model with fewer outputs
+            raise ValueError(f"{class_index!r} is ImageNet class {index}, but {net.name!r} has {n} classes "
+                             f"(indices 0 to {n - 1}): pass one of those indices.")
+        return index
     if isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer)):
         raise TypeError(f"A class is an int index (or a name for ImageNet models), not {class_index!r}.")
     if not 0 <= int(class_index) < n:

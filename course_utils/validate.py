@@ -42,14 +42,17 @@ class ZeroToOneImageWarning(UserWarning):
 
 
 def _as_array(image, what: str) -> np.ndarray:
+    pictures = "image" in what or "pattern" in what  # else a map, activation, predictions …: no file hint
     if isinstance(image, (str, bytes)) or image is None:
+        if not pictures:
+            raise TypeError(f"The {what} must be a numeric array; got {type(image).__name__}.")
         raise TypeError(f"The {what} must be an image array (H, W, 3); got {type(image).__name__}. "
                         f"To read a file, use load_image(path).")
     try:
         a = np.asarray(image)
     except ValueError:  # a ragged list: numpy cannot make one array of it
-        raise TypeError(f"The {what} is a list of arrays of different sizes: pass one image "
-                        f"(H, W, 3) as a NumPy array.") from None
+        raise TypeError(f"The {what} is a list of arrays of different sizes: pass one "
+                        f"{'image (H, W, 3)' if pictures else 'array'} as a NumPy array.") from None
     if a.dtype == object or a.dtype.kind in "USVcmM":  # also complex numbers and dates
         raise TypeError(f"The {what} must be a numeric array, got dtype {a.dtype}: images of different "
                         f"sizes in one list? Pass one image (H, W, 3) as a NumPy array.")
@@ -71,7 +74,7 @@ def _check_shape(a: np.ndarray, shape, what: str, channels=(3,)) -> np.ndarray:
         a = a[0]
     if a.ndim != 3:
         raise ValueError(f"Expected one {what} of shape (H, W, 3) or (1, H, W, 3); got shape {shape}.")
-    if a.shape[-1] not in channels and a.shape[0] in channels:
+    if a.shape[-1] not in channels and a.shape[0] in channels and a.shape[-1] > max(channels):
         raise ValueError(f"The {what} has its channels first (shape {shape}); the course uses channels "
                          f"last (H, W, 3): pass np.moveaxis(image, 0, -1).")
     if a.shape[-1] not in channels:
@@ -136,7 +139,7 @@ def batch(images, what: str = "image", channels: int | None = None, one: bool = 
         raise ValueError(f"Expected one {what}; got shape {shape}, a batch of {a.shape[0]}: this takes "
                          f"one image at a time, pass images[i] (or images[i:i+1]).")
     if channels is not None and a.shape[-1] != channels:
-        if a.shape[1] == channels:
+        if a.shape[1] == channels and a.shape[-1] > 4:  # (N, 3, H, W); not (N, H, W, 2)
             raise ValueError(f"The {what} has its channels first (shape {shape}); the course uses channels "
                              f"last (H, W, {channels}): pass np.moveaxis(image, 0, -1) (a batch: axis 1).")
         fix = " (RGBA: load_image(array) lays it over white)" if a.shape[-1] == 4 and channels == 3 else ""
@@ -252,9 +255,10 @@ def shape_hw(value, name: str = "shape_hw") -> tuple[int, int]:
     return h, w
 
 
-def box(value, size_hw: tuple[int, int]) -> tuple[int, int, int, int]:
-    """A box (x0, y0, x1, y1) of whole pixel numbers with 0 <= x0 < x1 <= width, 0 <= y0 < y1 <= height."""
-    h, w = size_hw
+def box(value, size_hw: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+    """A box (x0, y0, x1, y1) of whole pixel numbers with 0 <= x0 < x1 <= width, 0 <= y0 < y1 <= height
+    (with `size_hw` unknown: four whole numbers >= 0)."""
+    h, w = size_hw if size_hw is not None else ("height", "width")
     rule = f"A box is (x0, y0, x1, y1) in pixels with 0 <= x0 < x1 <= {w} and 0 <= y0 < y1 <= {h}"
     if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__") or len(value) != 4:
         raise ValueError(f"{rule}: four numbers; got {value!r}.")
@@ -262,6 +266,8 @@ def box(value, size_hw: tuple[int, int]) -> tuple[int, int, int, int]:
         x0, y0, x1, y1 = (whole_number(v, "each box corner", minimum=0) for v in value)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{rule}; got {tuple(value)!r}: {exc}") from None
+    if size_hw is None:
+        return x0, y0, x1, y1
     if not (x0 < x1 <= w and y0 < y1 <= h):
         raise ValueError(f"{rule}; got {tuple(value)}.")
     return x0, y0, x1, y1

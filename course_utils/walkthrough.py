@@ -31,5 +31,5 @@ def box_mask(boxes: dict[str, Box], shape_hw: tuple[int, int]) -> np.ndarray:
 
 def boxes_at(boxes: dict, row: int, col: int) -> str:
     """The names of the boxes holding pixel (row, col), or 'no box'."""
-    return ", ".join(k for k, (x0, y0, x1, y1) in boxes.items()
+    return ", ".join(k for k, (x0, y0, x1, y1) in ((k, validate.box(b)) for k, b in boxes.items())
                      if x0 <= col < x1 and y0 <= row < y1) or "no box"

@@ -14,6 +14,9 @@ def channel_view(activations, layer: str, channel: int) -> tuple[np.ndarray, str
     if not isinstance(layer, str) or layer not in activations:
         raise KeyError(f"No activation for layer {layer!r}; choose one of: {', '.join(activations)}.")
     act = np.asarray(activations[layer])
+    if act.ndim != 4 or act.shape[0] != 1:
+        raise ValueError(f"The activation of {layer!r} has shape {act.shape}; expected (1, h, w, channels) "
+                         f"for one image, as layer_activations gives.")
     n = act.shape[-1]
     channel = validate.whole_number(channel, "channel", minimum=0)  # 2.5, True, "3" refused
     if not channel < n:

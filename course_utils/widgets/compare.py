@@ -34,6 +34,10 @@ def comparison_view(images: dict, maps: dict, scores: dict, image_name: str,
     if unknown:
         raise KeyError(f"No map for {', '.join(map(repr, unknown))} on {image_name!r}; "
                        f"available: {', '.join(known)}.")
+    missing = [m for m in methods if m not in scores.get(image_name, {})]
+    if missing:
+        raise KeyError(f"No deletion/insertion scores for {', '.join(map(repr, missing))} on {image_name!r}; "
+                       f"scores has: {', '.join(scores.get(image_name, {})) or 'none'}.")
     shape = np.shape(images[image_name])[-3:-1]
     panels = [(f"{m}\ndeletion {scores[image_name][m].deletion:.2f} · "
                f"insertion {scores[image_name][m].insertion:.2f}",
