@@ -302,6 +302,18 @@ def test_other_copies_of_the_course_in_python_trees_are_hidden(tmp_path):
     assert json.loads(done.stdout) == {wanted[0]: False, wanted[1]: False, wanted[2]: True}
 
 
+def test_a_machine_that_cannot_build_a_sandbox_is_told_why_once(tmp_path, monkeypatch):
+    from course_utils.grading import harness, sandbox
+
+    if isolation_level() == "none":
+        pytest.skip("no namespaces on this machine")
+    (tmp_path / "class" / "anna").mkdir(parents=True)
+    nbformat.write(build_notebook(2, solved=True), tmp_path / "class" / "anna" / "02_exercises.ipynb")
+    monkeypatch.setattr(sandbox, "python_layout", lambda: ((), "/nonexistent/python3", ()))
+    with pytest.raises(harness.GradingError, match="no sandbox can be built.*nonexistent"):
+        grade_folder(tmp_path / "class", Limits(wall_seconds=60))
+
+
 # ---------------------------------------------------------------- the sandbox from inside
 
 PROBE = (

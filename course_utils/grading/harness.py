@@ -371,6 +371,11 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
         if missing:
             problems.append("FORBIDDEN_IN_GRADING names not found (renamed?), left callable: " + ", ".join(missing))
         needed = sorted({chapter for jobs in plans.values() for chapter, _, _ in jobs})
+        if needed and level != "none":  # one empty sandbox first: a machine that cannot build one says why, once
+            empty = run_isolated(["-c", "pass"], {}, Limits(wall_seconds=60), uids.take(), course_copy, level)
+            if empty.returncode != 0:
+                raise GradingError("no sandbox can be built on this machine: "
+                                   + (empty.stderr_tail.strip()[-600:] or f"exit code {empty.returncode}"))
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             ref_futures = _reference_runs(needed, pool, limits, uids, course_copy, level)
             futures = [(name, chapter, nb_name, pool.submit(run_notebook, data, chapter, limits, uids.take(),

@@ -1,10 +1,13 @@
 """Run one untrusted notebook in its own allowlisted, size-limited, throwaway world.
 
-Grader side. `run_isolated(...)` starts `unshare` (mount, PID, network, IPC, UTS namespaces;
-plus a user namespace when the teacher is not root, so it works the same without root) around
-`isolation.py`, which builds a root filesystem holding only what the notebook needs and drops
-all privileges. When the notebook's process ends, its PID namespace dies with it, so forks,
-daemons and fork bombs cannot outlive it. Output goes to unnamed files only the grader holds.
+Grader side. `run_isolated(...)` starts `unshare` (mount, PID, network, IPC, UTS and cgroup
+namespaces; plus a user namespace when the teacher is not root, so it works the same without
+root) around `isolation.py`, which builds a root filesystem holding only what the notebook needs
+(host folders appear at neutral paths, /opt/python, /opt/venv, /course: see `python_layout`),
+drops all privileges and stays on as the sandbox's PID 1. When the notebook's process ends,
+or the grader stops it, the PID namespace dies, so forks, daemons and fork bombs cannot outlive
+it. Where a cgroup can be made (root), each run gets one: memory and processes are limited per
+student, not only per process (cgroup.py). Output goes to an in-memory file only the grader holds.
 
 Levels (`isolation_level()`): "root" (namespaces + throwaway uid), "userns" (unprivileged
 user namespaces), "none" (no isolation at all: only with an explicit --no-isolation).
