@@ -502,3 +502,30 @@ def test_huge_counts_are_refused_before_anything_is_allocated(net, call, message
     """Each of these was an out-of-memory kill or hours of work."""
     with pytest.raises(ValueError, match=message):
         call(net)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: occlusion.patch_positions(10, 20, 4), ValueError, "larger than the image"),
+    (lambda: occlusion.patch_positions(10, 2, 0), ValueError, "stride must be a positive number"),
+    (lambda: filters.check_filters(corner_model(), "conv", None), TypeError, "a filter number or a list"),
+    (lambda: overlay.plot_heatmap_grid([np.ones((2, 2))]), TypeError, "dict title"),
+    (lambda: heatmaps.to_2d("abc"), TypeError, "numeric array"),
+    (lambda: heatmaps.to_2d([np.ones(2), np.ones(3)]), TypeError, "different sizes"),
+    (lambda: models.decode("abc"), TypeError, "predictions must be a numeric array"),
+    (lambda: activation_widget.channel_view({"c": np.ones((2, 2, 3))}, "c", 0), ValueError, r"\(1, h, w, channels\)"),
+    (lambda: compare_widget.comparison_view({"a": corner_image()}, {"a": {"m": np.ones((SIZE, SIZE))}}, {"a": {}},
+                                            "a", ["m"]), KeyError, "No deletion/insertion scores for 'm'"),
+    (lambda: __import__("course_utils.walkthrough").walkthrough.boxes_at({"a": (1, 2)}, 0, 0), ValueError,
+     "four numbers"),
+    (lambda: load_image(np.zeros((4, 4, 2))), ValueError, "Expected the image array to have 1 or 3 or 4 channels"),
+])
+def test_more_raw_errors_now_in_the_courses_words(call, error, message):
+    with pytest.raises(error, match=message) as info:
+        call()
+    _no_raw(info)
+    assert "list index out of range" not in str(info.value) and "not iterable" not in str(info.value)
+
+
+def test_an_imagenet_class_name_on_a_smaller_model_is_named(wrapped):
+    with pytest.raises(ValueError, match="'tabby' is ImageNet class 281, but 'corner_model' has 2 classes"):
+        cam.grad_cam(wrapped, corner_image(), "tabby", "conv2")
