@@ -310,7 +310,7 @@ def test_a_machine_that_cannot_build_a_sandbox_is_told_why_once(tmp_path, monkey
     (tmp_path / "class" / "anna").mkdir(parents=True)
     nbformat.write(build_notebook(2, solved=True), tmp_path / "class" / "anna" / "02_exercises.ipynb")
     monkeypatch.setattr(sandbox, "python_layout", lambda: ((), "/nonexistent/python3", ()))
-    with pytest.raises(harness.GradingError, match="no sandbox can be built.*nonexistent"):
+    with pytest.raises(harness.GradingError, match="no sandbox can be built on this machine: sandbox set-up failed: cannot start /nonexistent/python3"):
         grade_folder(tmp_path / "class", Limits(wall_seconds=60))
 
 

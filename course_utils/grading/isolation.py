@@ -229,9 +229,17 @@ def main(config: dict) -> None:
         uid = str(int(config["uid"]))
         drop += ["--reuid", uid, "--regid", uid, "--clear-groups"]
     command, python = [*drop, "--", *config["command"]], config["command"][0]
-    os.execve(python, [python, "-I", "-S", "-c", INIT, json.dumps(command), json.dumps(config["env"])],
-              config["env"])
+    try:
+        os.execve(python, [python, "-I", "-S", "-c", INIT, json.dumps(command), json.dumps(config["env"])],
+                  config["env"])
+    except OSError as exc:
+        raise SetupError(f"sandbox set-up failed: cannot start {python}: {exc.strerror}") from None
 
 
 if __name__ == "__main__":
-    main(json.loads(sys.argv[1]))
+    try:
+        main(json.loads(sys.argv[1]))
+    except SetupError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line for the teacher, not a traceback
+        raise SetupError(f"sandbox set-up failed: {type(exc).__name__}: {exc}") from None
