@@ -72,7 +72,7 @@ def load_image(source, size=None) -> np.ndarray:
             _check_pixel_count(*source.shape[-3:-1] if source.ndim >= 3 and source.shape[-1] in (1, 3, 4)
                                else source.shape[-2:], what="The image array")
         rgb = _array_to_rgb(source)
-    elif isinstance(source, (str, Path)):
+    elif isinstance(source, (str, os.PathLike)):  # any path object, not only pathlib's
         rgb = _read_file(source)
     else:
         raise TypeError(f"load_image takes a path, an asset name, a PIL image or an array, "
@@ -87,7 +87,7 @@ def load_image(source, size=None) -> np.ndarray:
 
 def _image_file(source) -> Path:
     """The regular file `source` names (a path or an asset name), checked without opening it."""
-    text = str(source)
+    text = os.fsdecode(source)
     if not text.strip():
         raise ValueError("The image path is empty: pass a file path or an asset name "
                          "such as 'elephant'.")

@@ -529,3 +529,16 @@ def test_more_raw_errors_now_in_the_courses_words(call, error, message):
 def test_an_imagenet_class_name_on_a_smaller_model_is_named(wrapped):
     with pytest.raises(ValueError, match="'tabby' is ImageNet class 281, but 'corner_model' has 2 classes"):
         cam.grad_cam(wrapped, corner_image(), "tabby", "conv2")
+
+
+def test_any_path_object_is_a_path(tmp_path):
+    class PathObject:  # e.g. a py.path or a project's own path class
+        def __init__(self, path):
+            self.path = path
+
+        def __fspath__(self):
+            return str(self.path)
+
+    path = tmp_path / "grey.png"
+    Image.new("RGB", (3, 2), (9, 9, 9)).save(path)
+    assert load_image(PathObject(path)).shape == (1, 2, 3, 3)
