@@ -202,7 +202,7 @@ def status(names: Iterable[str] | None = None) -> list[Location]:
     return [locate(n) for n in (manifest() if names is None else names)]
 
 
-def mirror_folder(dest) -> Path:
+def mirror_folder(dest: str | Path) -> Path:
     """The folder `--to DIR` fills, created if needed; refused (AssetError, one line) before any
     download when it is empty, a file, or cannot be created or written."""
     text = str(dest)
