@@ -136,7 +136,25 @@ def model_images(model: ModelLike, images, what: str = "image", one: bool = Fals
         raise ValueError(f"Model {model.name!r} takes {shape[0]}x{shape[1]} images, got {batch.shape[1]}x"
                          f"{batch.shape[2]}: load the image at its size with load_image(source, size="
                          f"({shape[0]}, {shape[1]})).")
+    elif shape is not None and None in shape[:2]:  # any size goes: but not any small size
+        _require_large_enough(model, batch.shape)
     return batch
+
+
+def _require_large_enough(net, shape) -> None:
+    """A model that takes any size still shrinks the image layer by layer: a too-small image
+    would die in TensorFlow's C++ ("Computed output size would be negative", a oneDNN abort).
+    Keras's symbolic shape pass answers first, in the course's words."""
+    try:
+        net.compute_output_shape((1,) + tuple(shape[1:]))
+    except ValueError as exc:
+        if not any(word in str(exc) for word in ("negative", "zero", "empty")):
+            return  # some other limitation of the shape pass: let the real call speak
+        raise ValueError(f"A {shape[1]}x{shape[2]} image is too small for model {net.name!r}: its conv and "
+                         f"pooling layers shrink it to nothing. Use a larger image, e.g. "
+                         f"load_image(source, size=(224, 224)).") from None
+    except Exception:  # noqa: BLE001 - a layer without a shape rule: no verdict here
+        return
 
 
 def image_batch(image, what: str = "image", model: ModelLike | None = None) -> np.ndarray:

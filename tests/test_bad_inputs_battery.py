@@ -542,3 +542,22 @@ def test_any_path_object_is_a_path(tmp_path):
     path = tmp_path / "grey.png"
     Image.new("RGB", (3, 2), (9, 9, 9)).save(path)
     assert load_image(PathObject(path)).shape == (1, 2, 3, 3)
+
+
+@pytest.mark.parametrize("side", [1, 4, 7])
+def test_a_too_small_image_for_a_model_of_any_size_is_named(side):
+    """A model built for any size still shrinks the image: TensorFlow's C++ error is answered first."""
+    import keras
+    from keras import layers as L
+
+    inputs = keras.Input((None, None, 3))
+    x = L.Conv2D(2, 3, activation="relu", name="conv")(L.Rescaling(1 / 255)(inputs))
+    x = L.Conv2D(2, 3, activation="relu", name="conv2")(L.MaxPooling2D(2)(x))
+    model = keras.Model(inputs, L.Dense(2, activation="softmax")(L.GlobalAveragePooling2D()(x)), name="any_size")
+    image = np.full((side, side, 3), 100.0, "float32")
+    for call in (lambda: cam.grad_cam(model, image, 1, "conv2"), lambda: activations.layer_activations(model, image)):
+        with pytest.raises(ValueError, match=f"A {side}x{side} image is too small for model 'any_size'"):
+            call()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # random weights may show no evidence: the shape is the point
+        assert cam.grad_cam(model, np.full((12, 12, 3), 100.0, "float32"), 1, "conv2").shape == (3, 3)
