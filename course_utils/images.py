@@ -98,26 +98,32 @@ def _image_file(source) -> Path:
         raise ValueError(f"The image path {text!r} contains a line break or control character: "
                          f"strip it, e.g. load_image(path.strip()).")
     path = Path(source).expanduser()
-    if path.is_symlink() and not path.exists():  # exists() says False for a loop; resolve() would raise
-        raise FileNotFoundError(f"{path} is a symbolic link to nothing (a broken link or a loop of "
-                                f"links): point it at an image file, or pass the file's own path.")
-    if not path.exists():
-        from . import assets
+    try:  # a folder above the file may refuse entry: stat() then raises before any check
+        if path.is_symlink() and not path.exists():  # exists() says False for a loop; resolve() would raise
+            raise FileNotFoundError(f"{path} is a symbolic link to nothing (a broken link or a loop of "
+                                    f"links): point it at an image file, or pass the file's own path.")
+        if not path.exists():
+            from . import assets
 
-        if text in assets.manifest():
-            path = assets.asset_path(text)
-        else:
-            raise FileNotFoundError(
-                f"No image at {path.resolve()}. Check the path, or pass an asset name "
-                f"({', '.join(sorted(assets.manifest()))}).")
-    if path.is_dir():
-        raise ImageLoadError(f"{path} is a folder, not an image file.")
-    if not path.is_file():  # a named pipe or device would block Image.open forever
-        raise ImageLoadError(f"{path} is not a regular file (a pipe, socket or device): "
-                             f"save the image to a file and pass that path.")
-    if not os.access(path, os.R_OK):  # else Image.open's PermissionError would read as "damaged"
-        raise PermissionError(f"{path} cannot be read: permission denied. Make it readable "
-                              f"(chmod u+r) or copy it somewhere you can read.")
+            if text in assets.manifest():
+                path = assets.asset_path(text)
+            else:
+                raise FileNotFoundError(
+                    f"No image at {path.resolve()}. Check the path, or pass an asset name "
+                    f"({', '.join(sorted(assets.manifest()))}).")
+        if path.is_dir():
+            raise ImageLoadError(f"{path} is a folder, not an image file.")
+        if not path.is_file():  # a named pipe or device would block Image.open forever
+            raise ImageLoadError(f"{path} is not a regular file (a pipe, socket or device): "
+                                 f"save the image to a file and pass that path.")
+        if not os.access(path, os.R_OK):  # else Image.open's PermissionError would read as "damaged"
+            raise PermissionError(f"{path} cannot be read: permission denied. Make it readable "
+                                  f"(chmod u+r) or copy it somewhere you can read.")
+    except PermissionError as exc:
+        if exc.errno is None:  # our own message, above
+            raise
+        raise PermissionError(f"{path} cannot be reached: permission denied on {exc.filename} (the file or "
+                              f"a folder above it). Copy the image somewhere you can read.") from None
     return path
 
 

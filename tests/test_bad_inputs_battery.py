@@ -368,13 +368,39 @@ def test_a_symlink_loop_is_named_not_a_runtime_error(tmp_path):
         load_image(a)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_an_unreadable_file_says_permission_not_damaged(tmp_path):
-    path = tmp_path / "locked.png"
-    Image.new("RGB", (2, 2)).save(path)
-    path.chmod(0)
-    with pytest.raises(PermissionError, match="permission denied"):
-        load_image(path)
+@pytest.mark.parametrize("locked", ["file", "folder above"])
+def test_an_unreadable_file_says_permission_not_damaged(locked):
+    """Root reads any file, so as root the check runs in a child process as user nobody."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    top = tempfile.mkdtemp(prefix="h14-locked-")  # under /tmp, which anyone may enter
+    try:
+        os.chmod(top, 0o755)
+        folder = os.path.join(top, "photos")
+        os.mkdir(folder)
+        path = os.path.join(folder, "locked.png")
+        Image.new("RGB", (2, 2)).save(path)
+        os.chmod(path if locked == "file" else folder, 0)
+        if os.geteuid() != 0:
+            with pytest.raises(PermissionError, match="permission denied"):
+                load_image(path)
+            return
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: no way to be a user the file refuses")
+        code = ("from course_utils.images import load_image\n"
+                f"try:\n    load_image({path!r})\nexcept PermissionError as e:\n    print('refused:', e)\n")
+        repo = os.path.dirname(os.path.dirname(os.path.abspath(images.__file__)))
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                               code], capture_output=True, text=True, timeout=300, cwd="/",
+                              env={**os.environ, "PYTHONPATH": repo, "HOME": "/tmp"})
+        out = done.stdout
+        assert "refused:" in out and "permission denied" in out and "Errno" not in out, out + done.stderr[-2000:]
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(top)
 
 
 @pytest.mark.parametrize("make, message", [
