@@ -457,6 +457,22 @@ def test_memory_is_limited_per_student_not_per_process(level, tmp_path):
     assert outcome.out_of_memory
 
 
+def test_the_judges_are_no_oracle_inside_grading(tmp_path):
+    """check() is quiet in a graded run; the judges behind it (compare.judge, compare.exN_M) are
+    stubs there, so a notebook cannot search for answers that pass them."""
+    prepare_course_copy(tmp_path)
+    code = ("import os\nos.environ['COURSE_GRADED_RUN'] = '1'\n"
+            "import course_utils.grading.compare as c, course_utils.grading.checks as k\n"
+            "for name in ('judge', 'ex1_1', 'ex2_1', 'ex3_3', 'ex4_3', 'free_text'):\n"
+            "    try:\n        getattr(c, name)('ex2_1', [1.0, 2.0, 3.0, 4.0])\n        print('OPEN', name)\n"
+            "    except NotImplementedError:\n        print('STUB', name)\n"
+            "print(k.feedback('ex2_1', [1.0, 2.0, 3.0, 4.0]))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(tmp_path)),
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.stdout.count("STUB") == 6 and "OPEN" not in out.stdout, out.stdout + out.stderr[-2000:]
+    assert "handed in" in out.stdout
+
+
 # ---------------------------------------------------------------- a hostile class, graded for real
 
 def _class(folder: Path) -> dict[str, str]:

@@ -18,6 +18,7 @@ sandbox's copy of course_utils their bodies are replaced by a stub that raises.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import functools
 import os
 import shutil
@@ -47,7 +48,9 @@ FORBIDDEN_IN_GRADING = {
     # The judges' own reference computations: calling them would hand over the answer.
     "course_utils.grading.fixtures": ["ascent_pattern", "roughness", "grad_cam_reference", "occlusion_reference",
                                       "deletion_reference", "grey_patches"],
-    "course_utils.grading.compare": ["_ascent_step"],
+    # The judges themselves: outside grading they power check(); inside, where check() stays quiet,
+    # they would be an oracle to search answers with (and some recompute the reference).
+    "course_utils.grading.compare": ["_ascent_step", "judge", "free_text", "ex*_*"],
 }
 STUB_MESSAGE = "not available while grading: this exercise asks you to write it yourself"
 
@@ -106,14 +109,16 @@ NO_ISOLATION_WARNING = (
 # ---------------------------------------------------------------- the course copy submissions see
 
 def _stub_module(path: Path, names: set[str], depth: int = 0) -> set[str]:
-    """Replace the top-level functions/classes in `names` of the module at `path` by stubs;
-    names it only imports (`from .heatmaps import rank_similarity`) are stubbed where defined.
+    """Replace the top-level functions/classes in `names` (or matching a pattern in it, `ex*_*`)
+    of the module at `path` by stubs; names it only imports (`from .heatmaps import rank_similarity`) are stubbed where defined.
     Returns the names found."""
     tree = ast.parse(path.read_text())
     found = set()
     for index, node in enumerate(tree.body):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
-            found.add(node.name)
+        hit = {n for n in names if n == getattr(node, "name", None)
+               or ("*" in n and fnmatch.fnmatchcase(getattr(node, "name", ""), n))}
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and hit:
+            found |= hit
             tree.body[index] = ast.parse(f"def {node.name}(*args, **kwargs):\n"
                                          f"    raise NotImplementedError({node.name + ': ' + STUB_MESSAGE!r})\n").body[0]
         elif isinstance(node, ast.ImportFrom) and node.level and depth < 3:
