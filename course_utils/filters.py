@@ -128,13 +128,26 @@ def _quiet_expected_retracing() -> None:
         logger.addFilter(_ExpectedRetracing())
 
 
-def _ascent_step(extractor, to_input, to_unit):
+def _own_filter_means(twin, inputs, filters):
+    """Each image's mean on its own filter, border excluded: (N,), through the ascent twin
+    (`ascent_graph`): the same numbers as `_filter_means` on the full layer, less work."""
+    import tensorflow as tf
+
+    body, head = twin
+    features = body(inputs, training=False)
+    if head is None:
+        return _filter_means(features, filters)
+    maps = head(features, filters)
+    return tf.reduce_mean(maps[:, BORDER:-BORDER, BORDER:-BORDER], axis=[1, 2])
+
+
+def _ascent_step(twin, to_input, to_unit):
     """Compiled gradient ascent for a whole batch, `count` steps per call (built once per
     model/layer/parametrisation)."""
     import tensorflow as tf
 
-    # Kept on the extractor itself, so it lives and dies with it (an id() key could be reused).
-    steps = extractor.__dict__.setdefault("_course_ascent_steps", {})
+    # Kept on the twin's model itself, so it lives and dies with it (an id() key could be reused).
+    steps = twin[0].__dict__.setdefault("_course_ascent_steps", {})
     key = (to_input, to_unit)
     if key in steps:
         return steps[key]
@@ -144,8 +157,8 @@ def _ascent_step(extractor, to_input, to_unit):
         with tf.GradientTape() as tape:
             tape.watch(params)
             unit = tf.roll(to_unit(params), shift=shift, axis=[1, 2])  # jitter (shift 0: none)
-            activations = extractor(to_input((unit + 1.0) * 127.5), training=False)
-            loss = tf.reduce_sum(_filter_means(activations, filters))  # images independent: per-image grads
+            # images independent: the sum's gradient is each image's own
+            loss = tf.reduce_sum(_own_filter_means(twin, to_input((unit + 1.0) * 127.5), filters))
         grads = tape.gradient(loss, params)
         grads = tf.math.l2_normalize(grads, axis=list(range(1, len(params.shape))))  # per image
         return params + learning_rate * grads
@@ -200,6 +213,8 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     import tensorflow as tf
     from tqdm.auto import tqdm
 
+    from . import ascent_graph  # imports Keras: only when patterns are asked for
+
     steps, learning_rate = validate.whole_number(steps, "steps"), validate.positive_number(learning_rate, "learning_rate")
     seed = validate.whole_number(seed, "seed", minimum=0)  # 2.5 would silently become 2
     indices = check_filters(model, layer_name, filter_indices)
@@ -216,6 +231,7 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     schedule = reg.octave_schedule(size, steps, rung.octaves, rung.octave_scale)
     first = schedule[0][0]
     _check_size(extractor, layer_name, first)
+    twin = ascent_graph.ascent_twin(keras_model, layer_name)  # same function, cheaper gradient
     filters = tf.constant(indices, dtype=tf.int32)
     shifts = reg.jitter_shifts(steps, rung.jitter, seed) if rung.jitter else np.zeros((steps, 2), "int32")
     seed_for = _seed_for(seed, indices)
@@ -227,7 +243,7 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
         h, w = size
         to_unit = _fourier_to_unit(h, w)
         params = tf.constant(reg.fourier_init(len(indices), h, w, seed_for))
-        step = _ascent_step(extractor, to_input, to_unit)
+        step = _ascent_step(twin, to_input, to_unit)
         # Coefficients are not pixels: the rung's own step, scaled like the pixel learning rate.
         rate = tf.constant(rung.fourier_learning_rate * float(learning_rate) / 10.0)
         t = 0
@@ -241,7 +257,7 @@ def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate
     # The seed's start: uniform noise in 0.4..0.6 of the -1..1 range (low amplitude, light grey).
     images = tf.constant(np.stack([np.random.default_rng(seed_for(i)).uniform(0.4, 0.6, first + (3,))
                                    for i in range(len(indices))]).astype("float32"))
-    step = _ascent_step(extractor, to_input, _identity)
+    step = _ascent_step(twin, to_input, _identity)
     kernel = tf.constant(reg.gaussian_kernel(rung.blur_sigma)) if rung.blur_every else None
     rate = tf.constant(float(learning_rate))
     t = 0
