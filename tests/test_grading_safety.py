@@ -1,9 +1,10 @@
 """The grader against hostile classes: links, pipes, odd names, escapes from the sandbox.
 
-Fast unit tests first (no notebook runs). Then one real class is graded twice, as root
-("root": namespaces + throwaway uid) and through an unprivileged user namespace ("userns":
-the path a teacher who is not root takes; here forced while running as root, since the
-Python install lives under /root and a real unprivileged account cannot run it).
+Fast unit tests first (no notebook runs), then probes run inside a real sandbox (mount list,
+per-student memory, inode floods, a notebook that tries to outlive its sandbox). Then one real
+class is graded twice, as root ("root": namespaces + throwaway uid) and through an unprivileged
+user namespace ("userns", forced while running as root). Last, `make grade` runs as a real
+unprivileged account made for the test (skipped where no account or user namespace can be had).
 """
 from __future__ import annotations
 
@@ -685,7 +686,13 @@ def teacher(tmp_path):
             pytest.skip(f"unprivileged user namespaces do not work here: {probe.stderr.strip()[:300]}")
         yield name, account.pw_uid, base
     finally:
-        subprocess.run(["pkill", "-KILL", "-U", name], capture_output=True)  # only this test's own account
+        if "account" in locals():  # processes of this test's own account only, each by its id
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                if _uid(pid) == account.pw_uid:
+                    try:
+                        os.kill(int(pid), 9)
+                    except OSError:
+                        pass
         subprocess.run(["userdel", name], capture_output=True)
         subprocess.run(["rm", "-rf", "--one-file-system", str(base)], capture_output=True)
 
