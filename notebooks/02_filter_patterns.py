@@ -160,7 +160,8 @@ plt.show()
 # patterns of a fully convolutional stack do not need the full input size: the model's table
 # row says which size keeps this chapter to a few minutes (Xception: the book's 200 px). An
 # early, a middle and a late layer, plus the very first conv layer for the measurements below.
-# The progress bars are in the next cell; the numbers are printed in the one after.
+# The next cell computes them (a progress bar per layer while you run it; the saved notebook
+# keeps no bars, so it shows no output until then); the cell after it prints the numbers.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -310,8 +311,9 @@ plt.show()
 # ## Explore
 #
 # Pick a layer, a filter, the number of steps, the learning rate and a rung of the ladder, then
-# press **Run** (a 128-pixel pattern takes a few seconds; the picture appears when it is done). The
-# caption gives the two measured numbers. The widget only calls
+# press **Run**: the button reads *Running…* until the new picture is drawn (the first run of a
+# layer compiles its ascent step; 20 steps then take about a second). The caption gives the two
+# measured numbers. The widget only calls
 # `course_utils.widgets.filters.pattern_view`, a plain function you can also call yourself.
 
 # %%
