@@ -11,15 +11,22 @@ from .layers import feature_extractor, layer_kinds, require_layers
 from .model_io import is_wrapper, network_input
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    import keras
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from .model_io import ModelLike
 
-def default_activation_layers(model) -> list[str]:
+
+def default_activation_layers(model: keras.Model) -> list[str]:
     """Every top-level conv and pooling layer, in model order."""
     return [layer.name for layer in model.layers if layer_kinds(layer) & {"conv", "pool"}]
 
 
-def layer_activations(model, image, layer_names=None) -> "OrderedDict[str, np.ndarray]":
+def layer_activations(model: ModelLike, image: np.ndarray,
+                      layer_names: Sequence[str] | None = None) -> "OrderedDict[str, np.ndarray]":
     """Layer name → activation (1, h, w, channels) for one image, from one forward pass.
 
     Works the same for Sequential, Functional and models with nested sub-models (such as
@@ -87,7 +94,7 @@ def zero_fraction(activation: np.ndarray) -> float:
     return float(np.mean(validate.finite_array(activation, "activation") == 0))
 
 
-def sparsity_table(activations) -> list[dict]:
+def sparsity_table(activations: Mapping[str, np.ndarray]) -> list[dict]:
     """One row per layer: name, shape, blank-channel fraction and zero-value fraction."""
     if not hasattr(activations, "items"):
         raise TypeError(f"sparsity_table takes the dict layer name → activation that layer_activations "
@@ -100,7 +107,7 @@ def sparsity_table(activations) -> list[dict]:
     ]
 
 
-def plot_channel_grid(name: str, activation: np.ndarray, columns: int = 16, ax=None) -> "Figure":
+def plot_channel_grid(name: str, activation: np.ndarray, columns: int = 16, ax: Axes | None = None) -> "Figure":
     """The grid of one layer as a matplotlib figure (returns the figure)."""
     import matplotlib.pyplot as plt
 

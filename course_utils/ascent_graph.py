@@ -21,9 +21,13 @@ rewrite against the original model.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING
 
 import keras
 import tensorflow as tf
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # Activations that act on each value alone, so slicing channels before them changes nothing.
 _ELEMENTWISE = {"linear", "relu", "relu6", "elu", "selu", "gelu", "sigmoid", "hard_sigmoid", "tanh",
@@ -33,7 +37,8 @@ _ELEMENTWISE = {"linear", "relu", "relu6", "elu", "selu", "gelu", "sigmoid", "ha
 _twins: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def ascent_twin(keras_model, layer_name: str):
+def ascent_twin(keras_model: keras.Model,
+                layer_name: str) -> tuple[keras.Model, Callable[[tf.Tensor, tf.Tensor], tf.Tensor] | None]:
     """(body, head), cached per model and layer.
 
     body: a keras.Model, images of any size → the input of `layer_name` (or its output when
@@ -99,7 +104,7 @@ def _batchnorm_folds(sub) -> dict:
     return folds
 
 
-def faster_gradient_layer(layer):
+def faster_gradient_layer(layer: keras.layers.Layer) -> keras.layers.Layer:
     """The layer itself, or a layer computing the same output whose input gradient is fast."""
     L = keras.layers
     channels_last = getattr(layer, "data_format", "channels_last") == "channels_last"
@@ -157,7 +162,7 @@ class SubsampledPointwise(keras.layers.Layer):
         super().__init__(name=conv.name, **kwargs)
         self.conv = conv
 
-    def call(self, x):
+    def call(self, x: tf.Tensor) -> tf.Tensor:
         sh, sw = self.conv.strides
         x = _every_nth(_every_nth(x, sh, axis=1), sw, axis=2)
         y = tf.einsum("bhwc,cd->bhwd", x, self.conv.kernel[0, 0])
@@ -165,7 +170,7 @@ class SubsampledPointwise(keras.layers.Layer):
             y = y + self.conv.bias
         return self.conv.activation(y)
 
-    def compute_output_shape(self, shape):
+    def compute_output_shape(self, shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         sizes = [None if n is None else -(-n // s) for n, s in zip(shape[1:3], self.conv.strides)]
         return (shape[0], *sizes, self.conv.filters)
 
@@ -180,7 +185,7 @@ class FoldedConv(keras.layers.Layer):
         super().__init__(name=conv.name, **kwargs)
         self.conv, self.bn = conv, bn
 
-    def call(self, x, **kwargs):
+    def call(self, x: tf.Tensor, **kwargs) -> tf.Tensor:
         conv, bn = self.conv, self.bn
         scale = tf.math.rsqrt(bn.moving_variance + bn.epsilon)
         if bn.scale:
@@ -195,17 +200,17 @@ class FoldedConv(keras.layers.Layer):
             y = tf.nn.conv2d(x, conv.kernel * scale, strides, conv.padding.upper(), dilations=dilations)
         return tf.nn.bias_add(y, shift)
 
-    def compute_output_shape(self, shape):
+    def compute_output_shape(self, shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return self.conv.compute_output_shape(shape)
 
 
 class Folded(keras.layers.Layer):
     """Stands where a BatchNormalization folded into its conv was: passes its input through."""
 
-    def call(self, x, **kwargs):  # the BN's own call arguments (training, mask) are ignored
+    def call(self, x: tf.Tensor, **kwargs) -> tf.Tensor:  # the BN's own call arguments (training, mask) are ignored
         return x
 
-    def compute_output_shape(self, shape):
+    def compute_output_shape(self, shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return shape
 
 
@@ -220,7 +225,7 @@ class FilterHead:
         self.layer, self.separable = layer, separable
 
     @classmethod
-    def for_layer(cls, layer):
+    def for_layer(cls, layer: keras.layers.Layer) -> FilterHead | None:
         """A head for a channels-last Conv2D / SeparableConv2D with an elementwise activation,
         else None (the caller then keeps the whole layer and takes the channel)."""
         L = keras.layers
@@ -232,7 +237,7 @@ class FilterHead:
             return None
         return cls(layer, separable=type(layer) is L.SeparableConv2D)
 
-    def __call__(self, x, filters):
+    def __call__(self, x: tf.Tensor, filters: tf.Tensor) -> tf.Tensor:
         layer = self.layer
         strides = (1, *layer.strides, 1)
         padding = layer.padding.upper()

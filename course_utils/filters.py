@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numbers
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,12 @@ from .heatmaps import grey_power, high_frequency_energy
 from .layers import require_layers
 from .model_io import keras_model as _keras_model
 from .model_io import spatial_conv_layers
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from .model_io import ModelLike
 
 BORDER = 2  # activation pixels ignored at each edge: padding artefacts live there
 
@@ -38,7 +45,7 @@ def _unwrap(model):
     return model, _identity, size  # plain Keras models here take 0-255 pixels
 
 
-def check_filters(model, layer_name: str, filter_indices) -> list[int]:
+def check_filters(model: ModelLike, layer_name: str, filter_indices: int | Sequence[int]) -> list[int]:
     """Validate a request; returns the indices as ints. Errors name the valid choices."""
     keras_model = _keras_model(model)
     require_layers(keras_model, [layer_name], valid=spatial_conv_layers(keras_model), what="convolution layer")
@@ -59,7 +66,7 @@ def check_filters(model, layer_name: str, filter_indices) -> list[int]:
 _extractors: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def pattern_extractor(model, layer_name: str):
+def pattern_extractor(model: ModelLike, layer_name: str) -> Any:
     """A cached model: images of ANY size → the layer's output (same layers, same weights)."""
     import keras
 
@@ -201,9 +208,10 @@ def _seed_for(seed, filter_index):
     return lambda i: [int(seed), int(filter_index[i])]
 
 
-def optimize_patterns(model, layer_name, filter_indices, steps=30, learning_rate=10.0, size=None,
-                      seed=0, regularizer="plain", progress=True,
-                      steps_per_call=None) -> np.ndarray:
+def optimize_patterns(model: ModelLike, layer_name: str, filter_indices: int | Sequence[int], steps: int = 30,
+                      learning_rate: float = 10.0, size: int | tuple[int, int] | None = None,
+                      seed: int = 0, regularizer: str = "plain", progress: bool = True,
+                      steps_per_call: int | None = None) -> np.ndarray:
     """Gradient ascent for all filters at once → float images (N, H, W, 3) in 0-255 pixel units.
 
     Each filter's starting noise depends only on (seed, filter index), so a filter's pattern
@@ -304,12 +312,12 @@ def _fourier_to_unit(h, w):
     return _fourier_fns[(h, w)]
 
 
-def default_crop(size) -> int:
+def default_crop(size: Sequence[int]) -> int:
     """The seed crops 25 px of a 200 px pattern: one eighth of the smaller side."""
     return int(min(size)) // 8
 
 
-def deprocess(images, crop: int | None = None) -> np.ndarray:
+def deprocess(images: np.ndarray, crop: int | None = None) -> np.ndarray:
     """The seed's display step on copies: mean 128, 64 per std, clip, crop the border, uint8."""
     x = validate.batch(images, "pattern")  # a float32 copy; NaN, empty and 2-D refused
     crop = default_crop(x.shape[1:3]) if crop is None else validate.whole_number(crop, "crop", minimum=0)
@@ -319,8 +327,9 @@ def deprocess(images, crop: int | None = None) -> np.ndarray:
     return x[:, crop:x.shape[1] - crop, crop:x.shape[2] - crop, :] if crop else x
 
 
-def filter_patterns(model, layer_name, filter_indices, steps=30, learning_rate=10.0, size=None,
-                    seed=0, regularizer="plain", progress=True, crop=None) -> np.ndarray:
+def filter_patterns(model: ModelLike, layer_name: str, filter_indices: int | Sequence[int], steps: int = 30,
+                    learning_rate: float = 10.0, size: int | tuple[int, int] | None = None, seed: int = 0,
+                    regularizer: str = "plain", progress: bool = True, crop: int | None = None) -> np.ndarray:
     """uint8 images (N, h, w, 3), one per filter: what most excites each filter of the layer.
 
     `model`: a keras.Model taking 0-255 pixels (chapter 1's convnet) or an ImageNetModel.
@@ -337,7 +346,8 @@ def filter_patterns(model, layer_name, filter_indices, steps=30, learning_rate=1
     return deprocess(images, crop)
 
 
-def pattern_activations(model, layer_name, filter_indices, images) -> np.ndarray:
+def pattern_activations(model: ModelLike, layer_name: str, filter_indices: int | Sequence[int],
+                        images: np.ndarray) -> np.ndarray:
     """Mean activation (border excluded) each image reaches on its own filter: (N,) floats.
 
     Measured on the images as given (e.g. the uint8 patterns you see, normalised to the same
@@ -353,7 +363,7 @@ def pattern_activations(model, layer_name, filter_indices, images) -> np.ndarray
     return _filter_means(activations, tf.constant(indices, dtype=tf.int32)).numpy()
 
 
-def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
+def spectral_concentration(images: np.ndarray, top: float = 0.01) -> np.ndarray:
     """Share of each image's (grey-level, mean-removed) spectral power held by its strongest
     `top` fraction of spatial frequencies: near 1 for a pure grating (one edge orientation and
     spacing repeated), small when the power is spread over many frequencies (complex patterns)."""
@@ -368,8 +378,10 @@ def spectral_concentration(images, top: float = 0.01) -> np.ndarray:
     return np.where(total > 0, strongest / np.maximum(total, 1e-12), 0.0)
 
 
-def regularizer_ladder(model, layer_name, filter_indices, rungs=reg.LADDER, steps=30, learning_rate=10.0,
-                       size=None, seed=0, progress=True, steps_per_call=None) -> dict:
+def regularizer_ladder(model: ModelLike, layer_name: str, filter_indices: int | Sequence[int],
+                       rungs: Sequence[str] = reg.LADDER, steps: int = 30, learning_rate: float = 10.0,
+                       size: int | tuple[int, int] | None = None, seed: int = 0, progress: bool = True,
+                       steps_per_call: int | None = None) -> dict:
     """Rung name → {"patterns": uint8 (N,h,w,3), "activation": (N,), "high_frequency": (N,)}.
 
     The same filters, steps and seed on every rung; both numbers are measured on the pictures
@@ -386,7 +398,7 @@ def regularizer_ladder(model, layer_name, filter_indices, rungs=reg.LADDER, step
     return ladder
 
 
-def pattern_grid(patterns, columns: int = 8, gap: int = 4) -> np.ndarray:
+def pattern_grid(patterns: np.ndarray, columns: int = 8, gap: int = 4) -> np.ndarray:
     """Tile uint8 patterns (N, h, w, 3) into one image with `gap` black pixels between them."""
     p = np.asarray(patterns)
     if p.ndim != 4:
@@ -402,7 +414,7 @@ def pattern_grid(patterns, columns: int = 8, gap: int = 4) -> np.ndarray:
     return grid
 
 
-def first_layer_kernels(model, layer_name: str | None = None) -> np.ndarray:
+def first_layer_kernels(model: ModelLike, layer_name: str | None = None) -> np.ndarray:
     """The first conv layer's kernels as RGB tiles (filters, k, k, 3), uint8.
 
     Each tile is stretched on its own, symmetrically: 128 is a zero weight, so grey = ignores

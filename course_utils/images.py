@@ -56,7 +56,8 @@ def _check_pixel_count(height: int, width: int, what: str) -> None:
             f"array[::4, ::4] on an array, or an image editor; a few thousand pixels a side is plenty.")
 
 
-def load_image(source, size=None) -> np.ndarray:
+def load_image(source: str | os.PathLike[str] | Image.Image | np.ndarray,
+               size: int | tuple[int, int] | None = None) -> np.ndarray:
     """Return a float32 batch (1, H, W, 3) with values 0-255, resized to `size` (H, W) if given.
 
     Arrays follow the pixel rule of `validate.pixels`: 0-1 floats (plt.imread, scikit-image)
@@ -183,7 +184,7 @@ def _array_to_rgb(array: np.ndarray) -> np.ndarray:
     return a
 
 
-def to_uint8(image) -> np.ndarray:
+def to_uint8(image: np.ndarray) -> np.ndarray:
     """An image in 0-255 units (batch of one allowed) as uint8 for display: clipped, copied.
     NaN/inf are refused; 0-1 floats and uint16 follow the pixel rule of `validate.to_0_255`
     (rescaled, with a warning for 0-1), so they do not show as a black picture."""
@@ -199,7 +200,7 @@ def _as_numeric(array) -> np.ndarray:
     return validate.numeric(array, "array")
 
 
-def normalize_to_uint8(array, eps: float = 1e-8) -> np.ndarray:
+def normalize_to_uint8(array: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """Any array (activation, gradient, pattern) stretched min..max to 0..255 uint8, copied.
     A constant array becomes all zeros rather than noise."""
     a = np.asarray(_as_numeric(array), dtype="float32")
@@ -219,7 +220,7 @@ def chelsea() -> np.ndarray:
     return load_image(data.chelsea())
 
 
-def asset_photo(name: str, size, description: str) -> tuple[np.ndarray, str, bool]:
+def asset_photo(name: str, size: int | tuple[int, int] | None, description: str) -> tuple[np.ndarray, str, bool]:
     """(image batch, one line saying which photo, found): the course asset `name` when the
     cache or mirror has it, else scikit-image's chelsea so the lesson still runs. Never downloads."""
     from . import assets
@@ -233,13 +234,13 @@ def asset_photo(name: str, size, description: str) -> tuple[np.ndarray, str, boo
          f"continuing on scikit-image's 'chelsea' cat."), False
 
 
-def course_cat(size=(180, 180)) -> tuple[np.ndarray, str]:
+def course_cat(size: int | tuple[int, int] | None = (180, 180)) -> tuple[np.ndarray, str]:
     """Chapter 1's cat: the book's cat.1700.jpg when available, else chelsea; plus one line."""
     image, line, _ = asset_photo("cat_1700", size, "the book's cat.1700.jpg")
     return image, line
 
 
-def walkthrough_image(size) -> tuple[np.ndarray, str, bool]:
+def walkthrough_image(size: int | tuple[int, int] | None) -> tuple[np.ndarray, str, bool]:
     """The Grad-CAM walkthrough's photo: the two elephants when available, else chelsea."""
     return asset_photo("elephant", size, "the walkthrough's elephant photo")
 
@@ -254,7 +255,8 @@ def _tall_tile(path, size_hw) -> np.ndarray:
     return load_image(img.crop((x0, y0, x0 + crop_w, y0 + crop_h)), (h, w))[0]
 
 
-def cat_and_dog_image(size, cat: str = "test/cat/cat.4504.jpg", dog: str = "test/dog/dog.4504.jpg"):
+def cat_and_dog_image(size: int | tuple[int, int] | None, cat: str = "test/cat/cat.4504.jpg",
+                      dog: str = "test/dog/dog.4504.jpg") -> tuple[np.ndarray | None, str]:
     """(image batch or None, one line): a cat (left half) next to a dog (right half), both from
     the course's cats-vs-dogs photos, for Grad-CAM's class-discrimination test. Never downloads."""
     from . import assets

@@ -16,6 +16,8 @@ from . import validate
 from .layers import LayerNameError, describe_names, is_spatial, layer_kinds, require_layers
 
 if TYPE_CHECKING:
+    from typing import Any
+
     import keras
 
 
@@ -26,11 +28,11 @@ class ImageNetLike(Protocol):
     name: str
     input_size: tuple
 
-    def preprocess(self, images) -> np.ndarray: ...
+    def preprocess(self, images: np.ndarray) -> np.ndarray: ...
 
-    def preprocess_tensor(self, pixels): ...
+    def preprocess_tensor(self, pixels: Any) -> Any: ...
 
-    def class_index(self, name_or_index) -> int: ...
+    def class_index(self, name_or_index: str | int) -> int: ...
 
 
 #: "An ImageNetModel (0-255 images, class names) or any keras.Model (given what it takes)".
@@ -39,7 +41,7 @@ ModelLike = Union[ImageNetLike, "keras.Model"]
 
 # ---------------------------------------------------------------- model
 
-def is_wrapper(model) -> bool:
+def is_wrapper(model: object) -> bool:
     """True for an ImageNetModel-like wrapper (it preprocesses 0-255 images itself)."""
     return hasattr(model, "preprocess") and hasattr(model, "model")
 
@@ -77,7 +79,7 @@ def feeding_layer(layer: "keras.Layer") -> "keras.Layer":
     return layer.input._keras_history.operation
 
 
-def only_output(outputs):
+def only_output(outputs: Any) -> Any:
     """The one output of a one-output extractor, whether Keras returned it bare or in a list."""
     return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
 
@@ -121,7 +123,7 @@ def _input_shape(model: ModelLike):
     return tuple(inputs[0].shape[1:])
 
 
-def model_images(model: ModelLike, images, what: str = "image", one: bool = False) -> np.ndarray:
+def model_images(model: ModelLike, images: np.ndarray, what: str = "image", one: bool = False) -> np.ndarray:
     """The one entry check for images given to a model, before anything is done with them: a
     float32 copy (N, H, W, C) (`one=True`: exactly one image). Shape, channels, size, NaN/inf
     are checked against the model; a model that `takes_pixels` gets the 0-255 rule."""
@@ -157,7 +159,7 @@ def _require_large_enough(net, shape) -> None:
         return
 
 
-def image_batch(image, what: str = "image", model: ModelLike | None = None) -> np.ndarray:
+def image_batch(image: np.ndarray, what: str = "image", model: ModelLike | None = None) -> np.ndarray:
     """A copy of one `image` as float32 (1, H, W, C): the one shape these methods work on.
     Given the `model`, every check of `model_images` (the 0-255 rule for models that take pixels)."""
     if model is None:
@@ -165,7 +167,7 @@ def image_batch(image, what: str = "image", model: ModelLike | None = None) -> n
     return model_images(model, image, what, one=True)
 
 
-def network_input(model: ModelLike, images, one: bool = False) -> np.ndarray:
+def network_input(model: ModelLike, images: np.ndarray, one: bool = False) -> np.ndarray:
     """One image (H, W, C) or a batch (N, H, W, C) as the float32 batch the keras model takes,
     always a copy, checked by `model_images`; ImageNetModels preprocess the 0-255 images."""
     batch = model_images(model, images, one=one)
@@ -182,7 +184,7 @@ def spatial_conv_layers(model: ModelLike) -> list[str]:
     return [layer.name for layer in keras_model(model).layers if "conv" in layer_kinds(layer) and is_spatial(layer)]
 
 
-def require_spatial_layer(net, name: str) -> None:
+def require_spatial_layer(net: keras.Model, name: str) -> None:
     """Raise LayerNameError unless `name` is a layer whose output is a (batch, h, w, c) map."""
     if not isinstance(name, str):
         raise TypeError(f"layer_name must be a layer's name (str), not {type(name).__name__}.")

@@ -17,12 +17,19 @@ import contextlib
 import dataclasses
 import difflib
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import assets, squeezenet, validate
 from .images import load_image
 from .model_io import network_input
+
+if TYPE_CHECKING:
+    import os
+
+    import tensorflow as tf
+    from PIL import Image
 
 MODEL_NAMES = ("xception", "squeezenet")
 # Explicit setting for Xception without its ImageNet weights: proves the code path, means nothing.
@@ -87,7 +94,7 @@ def _normalise(name: str) -> str:
     return str(name).strip().lower().replace(" ", "_").replace("-", "_")
 
 
-def class_index(name_or_index) -> int:
+def class_index(name_or_index: str | int) -> int:
     """ImageNet class index from a name ('African_elephant', 'african elephant') or an int."""
     names = imagenet_class_names()
     if isinstance(name_or_index, (int, np.integer)) and not isinstance(name_or_index, bool):
@@ -108,7 +115,7 @@ def class_index(name_or_index) -> int:
     raise ValueError(f"{name_or_index!r} is not an ImageNet class name.{hint}")
 
 
-def decode(probabilities, top: int = 3) -> list[list[tuple[int, str, float]]]:
+def decode(probabilities: np.ndarray, top: int = 3) -> list[list[tuple[int, str, float]]]:
     """Per image, the `top` classes as (index, name, probability), most likely first."""
     p = validate.finite_array(probabilities, "predictions")  # NaN would sort anywhere: a made-up top class
     if p.ndim == 1:
@@ -147,27 +154,27 @@ class ImageNetModel:
         return {"filters": self.chapter_layers.filters, "cam": self.chapter_layers.cam, "cam_head": self.chapter_layers.cam_head,
                 "first_conv": self.chapter_layers.first_conv}
 
-    def preprocess(self, images) -> np.ndarray:
+    def preprocess(self, images: np.ndarray) -> np.ndarray:
         """(N,H,W,3) RGB 0-255 → what the network expects. Returns a new array."""
         # The pixel rule here too: called directly, a 0-1 image would otherwise be preprocessed as 0-255.
         return self._preprocess(validate.batch(images, "RGB image", channels=3, pixels=True))
 
-    def preprocess_tensor(self, pixels):
+    def preprocess_tensor(self, pixels: tf.Tensor) -> tf.Tensor:
         """`preprocess` for a backend tensor of 0-255 RGB pixels, differentiable (gradient ascent)."""
         return self._preprocess_tensor(pixels)
 
-    def load(self, source) -> np.ndarray:
+    def load(self, source: str | os.PathLike[str] | Image.Image | np.ndarray) -> np.ndarray:
         """An image (path, asset name, PIL, array) as a (1, H, W, 3) 0-255 batch at this model's size."""
         return load_image(source, self.input_size)
 
-    def predict(self, images_0_255) -> np.ndarray:
+    def predict(self, images_0_255: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 1000) for RGB 0-255 images at `input_size` (size checked by network_input)."""
         return np.asarray(self.model(network_input(self, images_0_255), training=False))
 
-    def decode(self, probabilities, top: int = 3) -> list[list[tuple[int, str, float]]]:
+    def decode(self, probabilities: np.ndarray, top: int = 3) -> list[list[tuple[int, str, float]]]:
         return decode(probabilities, top)
 
-    def class_index(self, name_or_index) -> int:
+    def class_index(self, name_or_index: str | int) -> int:
         return class_index(name_or_index)
 
 

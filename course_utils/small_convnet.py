@@ -14,10 +14,14 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .paths import DATA_DIR
+
+if TYPE_CHECKING:
+    import keras
 
 IMAGE_SIZE = (180, 180)
 CLASS_NAMES = ("cat", "dog")
@@ -25,7 +29,7 @@ MODEL_PATH = DATA_DIR / "small_convnet.keras"
 RECORD_PATH = DATA_DIR / "small_convnet_training.json"
 
 
-def build_augmentation(seed: int = 1337):
+def build_augmentation(seed: int = 1337) -> keras.Sequential:
     """The random flips, rotations, zooms and shifts used while training (never at inference)."""
     import keras
     from keras import layers
@@ -42,7 +46,7 @@ def build_augmentation(seed: int = 1337):
     )
 
 
-def build_small_convnet(seed: int = 1337):
+def build_small_convnet(seed: int = 1337) -> keras.Model:
     """Functional inference model: raw 0-255 pixels in, P(dog) out. Deterministic on every call."""
     import keras
     from keras import layers
@@ -64,7 +68,8 @@ def build_small_convnet(seed: int = 1337):
     return keras.Model(inputs, outputs, name="small_convnet")
 
 
-def training_graph(model, augmentation=None, seed: int = 1337):
+def training_graph(model: keras.Model, augmentation: keras.Model | None = None,
+                   seed: int = 1337) -> keras.Model:
     """Augmentation stacked in front of `model`, as the walkthrough builds it for training.
 
     Calling this graph without ``training=False`` augments: two calls on one image give two
@@ -111,7 +116,7 @@ def _save_best_inner_model(model, path: Path):
 
 def train_small_convnet(data_root: Path, epochs: int = 100, seed: int = 1337,
                         learning_rate: float = 1e-3, model_path: Path = MODEL_PATH,
-                        record_path: Path = RECORD_PATH, verbose="auto") -> dict:
+                        record_path: Path = RECORD_PATH, verbose: str | int = "auto") -> dict:
     """Train from scratch, keep the best epoch by validation loss, write model + JSON record.
 
     Recipe: the walkthrough's (augmentation, dropout 0.5, RMSprop, batch 32) for `epochs`
@@ -168,7 +173,7 @@ def train_small_convnet(data_root: Path, epochs: int = 100, seed: int = 1337,
     return record
 
 
-def load_small_convnet(path: Path = MODEL_PATH):
+def load_small_convnet(path: Path = MODEL_PATH) -> keras.Model:
     """The committed, trained inference model (no augmentation inside; no training needed)."""
     import keras
 
@@ -196,7 +201,7 @@ def training_record(path: Path = RECORD_PATH) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def predict_dog_probability(model, images) -> np.ndarray:
+def predict_dog_probability(model: keras.Model, images: np.ndarray) -> np.ndarray:
     """P(dog) for a batch of 0-255 images (class 0 = cat, class 1 = dog), in inference mode."""
     from .model_io import network_input
 

@@ -61,7 +61,7 @@ def _as_array(image, what: str) -> np.ndarray:
     return a
 
 
-def numeric(value, what: str) -> np.ndarray:
+def numeric(value: object, what: str) -> np.ndarray:
     """`value` as a numeric array (bools as 0/255); strings, None, ragged lists refused."""
     return _as_array(value, what)
 
@@ -112,14 +112,14 @@ def to_0_255(a: np.ndarray, what: str = "image") -> np.ndarray:
     return out
 
 
-def pixels(image, what: str = "image", channels=(3,)) -> np.ndarray:
+def pixels(image: object, what: str = "image", channels: tuple[int, ...] = (3,)) -> np.ndarray:
     """One image as a float32 copy (H, W, C) in 0-255, every rule above applied."""
     a = _as_array(image, what)
     a = _check_shape(a, np.shape(image), what, channels)
     return to_0_255(finite(a, what), what)
 
 
-def batch(images, what: str = "image", channels: int | None = None, one: bool = False,
+def batch(images: object, what: str = "image", channels: int | None = None, one: bool = False,
           pixels: bool = False) -> np.ndarray:
     """Images for a model as a float32 copy (N, H, W, C): one image (H, W, C) becomes a batch of
     one. Strings, ragged lists, grey (H, W) arrays, channels-first, a wrong channel count (when
@@ -151,7 +151,7 @@ def batch(images, what: str = "image", channels: int | None = None, one: bool = 
     return to_0_255(a, what) if pixels else a.astype("float32")  # astype: always a copy
 
 
-def heatmap_2d(heatmap, what: str = "heatmap") -> np.ndarray:
+def heatmap_2d(heatmap: object, what: str = "heatmap") -> np.ndarray:
     """A finite, non-empty 2-D heatmap as float32 (a batch/channel of one is squeezed)."""
     a = _as_array(heatmap, what).astype("float32")
     shape = a.shape
@@ -166,7 +166,7 @@ def heatmap_2d(heatmap, what: str = "heatmap") -> np.ndarray:
     return finite(a, what)
 
 
-def whole_number(value, name: str, minimum: int = 1, maximum: int | None = None, why: str = "") -> int:
+def whole_number(value: object, name: str, minimum: int = 1, maximum: int | None = None, why: str = "") -> int:
     """`value` as an int >= minimum (and <= maximum, `why` saying why); 2.5, True, "3" and None
     are refused with the fix."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -186,7 +186,7 @@ def whole_number(value, name: str, minimum: int = 1, maximum: int | None = None,
     return number
 
 
-def whole_numbers(values, name: str, minimum: int = 0) -> list[int]:
+def whole_numbers(values: object, name: str, minimum: int = 0) -> list[int]:
     """A non-empty list of whole numbers (e.g. filter indices)."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         values = [values]
@@ -196,7 +196,7 @@ def whole_numbers(values, name: str, minimum: int = 0) -> list[int]:
     return out
 
 
-def positive_number(value, name: str) -> float:
+def positive_number(value: object, name: str) -> float:
     """A finite number > 0 (a learning rate, a step size)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number such as 10.0, not {type(value).__name__} {value!r}.")
@@ -206,7 +206,7 @@ def positive_number(value, name: str) -> float:
     return float(value)
 
 
-def names(values, name: str, what: str = "layer names") -> list[str]:
+def names(values: object, name: str, what: str = "layer names") -> list[str]:
     """A non-empty list of strings; a bare string is refused (it would be split into letters)."""
     if isinstance(values, str):
         raise TypeError(f"{name} must be a list of {what}, e.g. [{values!r}], not a bare string.")
@@ -222,7 +222,7 @@ def names(values, name: str, what: str = "layer names") -> list[str]:
     return out
 
 
-def pixel_value(value, name: str) -> float:
+def pixel_value(value: object, name: str) -> float:
     """One 0-255 pixel value (an occlusion patch's fill, a background)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} is a pixel value between 0 and 255 (127.5 is grey), "
@@ -232,7 +232,7 @@ def pixel_value(value, name: str) -> float:
     return float(value)
 
 
-def number_between(value, name: str, low: float, high: float, example: str) -> float:
+def number_between(value: object, name: str, low: float, high: float, example: str) -> float:
     """A finite number in [low, high] (an opacity, a fraction, a percentile)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number between {low:g} and {high:g} (e.g. {example}), "
@@ -242,7 +242,7 @@ def number_between(value, name: str, low: float, high: float, example: str) -> f
     return float(value)
 
 
-def shape_hw(value, name: str = "shape_hw") -> tuple[int, int]:
+def shape_hw(value: object, name: str = "shape_hw") -> tuple[int, int]:
     """An image size (height, width) of two whole numbers >= 1, e.g. image.shape[1:3]."""
     if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
         raise TypeError(f"{name} is an image size (height, width), e.g. image.shape[1:3]; got {value!r}.")
@@ -255,7 +255,7 @@ def shape_hw(value, name: str = "shape_hw") -> tuple[int, int]:
     return h, w
 
 
-def box(value, size_hw: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
+def box(value: object, size_hw: tuple[int, int] | None = None) -> tuple[int, int, int, int]:
     """A box (x0, y0, x1, y1) of whole pixel numbers with 0 <= x0 < x1 <= width, 0 <= y0 < y1 <= height
     (with `size_hw` unknown: four whole numbers >= 0)."""
     h, w = size_hw if size_hw is not None else ("height", "width")
@@ -273,7 +273,7 @@ def box(value, size_hw: tuple[int, int] | None = None) -> tuple[int, int, int, i
     return x0, y0, x1, y1
 
 
-def functions(value, name: str, example: str) -> dict:
+def functions(value: object, name: str, example: str) -> dict:
     """A non-empty dict label → function (a bare list has no labels for the plots)."""
     if not isinstance(value, dict):
         raise TypeError(f"{name} maps a label to a function, e.g. {example}; got {type(value).__name__}.")
@@ -285,7 +285,7 @@ def functions(value, name: str, example: str) -> dict:
     return value
 
 
-def finite_array(value, what: str, min_ndim: int = 1) -> np.ndarray:
+def finite_array(value: object, what: str, min_ndim: int = 1) -> np.ndarray:
     """A non-empty, finite numeric array (an activation, a map, features) as float32."""
     a = _as_array(value, what)
     if a.ndim < min_ndim:

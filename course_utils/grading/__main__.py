@@ -15,7 +15,7 @@ from .report import DEFAULT_REPORT_DIR, check_report_dir, for_terminal, totals, 
 from .sandbox import NO_ISOLATION_WARNING, Limits, isolation_level
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_utils.grading", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", type=Path, help="folder of <student>/NN_exercises.ipynb or <student>.ipynb")

@@ -46,7 +46,7 @@ def _missing(value) -> bool:
     return False
 
 
-def answer_bytes(value) -> bytes:
+def answer_bytes(value: object) -> bytes:
     """One answer as .npz bytes: a dict of str → (number | text | array) or a single such value."""
     if _missing(value):
         raise AnswerFormatError("the answer is still None: the stub has not been filled in.")
@@ -106,7 +106,7 @@ def _pickled_npy(data: bytes) -> bool:
         return False
 
 
-def load_answer(data: bytes):
+def load_answer(data: bytes) -> np.ndarray | dict[str, np.ndarray]:
     """Read what `answer_bytes` made; dicts come back as dicts of arrays. Anything else → AnswerFormatError.
 
     Bounded before it costs anything: the bytes received, the number of entries, and the size

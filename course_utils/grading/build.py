@@ -49,14 +49,14 @@ def master_path(chapter: int) -> Path:
     return MASTER_DIR / f"ch{chapter}.py"
 
 
-def master(chapter: int):
+def master(chapter: int) -> nbformat.NotebookNode:
     """The chapter's master notebook (jupytext percent source, solutions and explanations inside)."""
     import jupytext
 
     return jupytext.read(master_path(chapter), fmt="py:percent")
 
 
-def role(cell) -> dict:
+def role(cell: nbformat.NotebookNode) -> dict:
     return cell.metadata.get("grading") or {}
 
 
@@ -94,7 +94,7 @@ def build_notebook(chapter: int, solved: bool) -> nbformat.NotebookNode:
     return nb
 
 
-def sources(nb) -> list[tuple[str, str]]:
+def sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
     """(cell type, source) of every cell: what the sync test compares."""
     return [(cell.cell_type, cell.source.strip("\n")) for cell in nb.cells]
 
@@ -108,7 +108,7 @@ def execute(path: Path, timeout: int = 600) -> None:
     nbformat.write(nb, path)
 
 
-def write_pair(nb, path: Path) -> Path:
+def write_pair(nb: nbformat.NotebookNode, path: Path) -> Path:
     """Write the percent `.py` and, from it, the `.ipynb` beside it (so the pair test sees them agree)."""
     import jupytext
 

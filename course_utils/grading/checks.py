@@ -15,7 +15,7 @@ from .exercises import by_id
 PASS, NOT_YET, FAIL, COLLECTED = "PASS", "NOT YET", "FAIL", "COLLECTED"
 
 
-def feedback(exercise_id: str, answer) -> str:
+def feedback(exercise_id: str, answer: object) -> str:
     """The feedback line(s) `check` prints, as a string."""
     exercise = by_id(exercise_id)
     title = f"{exercise_id} ({exercise.title})"
@@ -40,6 +40,6 @@ def feedback(exercise_id: str, answer) -> str:
     return f"{FAIL} {title}{part}:\n" + "\n".join(f"   - {hint}." for hint in verdict.hints)
 
 
-def check(exercise_id: str, answer) -> None:
+def check(exercise_id: str, answer: object) -> None:
     """Print the verdict on one exercise: the same judge the grader uses."""
     print(feedback(exercise_id, answer))

@@ -5,26 +5,32 @@ grader's reference run all see identical inputs.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 EDGE_FILTERS = ("vertical edges", "horizontal edges", "red, not green", "diagonal edges")
 
 
-def exercise_convnet():
+def exercise_convnet() -> Any:
     """Chapter 1's trained cats-vs-dogs convnet (raw 0-255 180x180 input, output P(dog))."""
     from ..small_convnet import load_small_convnet
 
     return load_small_convnet()
 
 
-def exercise_image(size=(180, 180)) -> np.ndarray:
+def exercise_image(size: tuple[int, int] = (180, 180)) -> np.ndarray:
     """scikit-image's cat 'chelsea' as a float32 (1, 180, 180, 3) batch, 0-255: ships with skimage."""
     from ..images import chelsea, load_image
 
     return load_image(chelsea(), size)
 
 
-def probe(shape, seed: int, relu: bool = False) -> np.ndarray:
+def probe(shape: int | tuple[int, ...], seed: int, relu: bool = False) -> np.ndarray:
     """A seeded float32 standard-normal array: a small, known input for testing a function."""
     values = np.random.default_rng(seed).standard_normal(shape).astype("float32")
     return np.maximum(values, 0) if relu else values
@@ -49,7 +55,7 @@ def edge_kernels(size: int = 5) -> np.ndarray:
     return kernels
 
 
-def edge_model(size: int = 32):
+def edge_model(size: int = 32) -> Any:
     """A one-layer convnet whose four filters are known: `edges` = ReLU(conv(image, edge_kernels))."""
     import keras
 
@@ -67,7 +73,7 @@ OCCLUSION_PATCH, GREY = 45, 127.5                         # chapter 4 (patch = s
 RANDOM_ORDER_SEED = 0                                     # chapter 4's random deletion order
 
 
-def conv_names(model) -> list[str]:
+def conv_names(model: Any) -> list[str]:
     """The model's Conv2D layers, input to output."""
     import keras
 
@@ -80,7 +86,8 @@ def trap_batch() -> np.ndarray:
     return np.concatenate([cat, cat[:, :, ::-1]]).astype("float32")
 
 
-def randomized_convnet(model, layer_names=("conv2d_4", "dog_probability"), seed: int = 0):
+def randomized_convnet(model: Any, layer_names: Sequence[str] = ("conv2d_4", "dog_probability"),
+                       seed: int = 0) -> Any:
     """A copy of `model` whose top layers get seeded random weights of the trained weights' scale:
     the model-randomisation test of Adebayo et al. (2018) on the two layers nearest the output."""
     import keras
@@ -99,7 +106,7 @@ def randomized_convnet(model, layer_names=("conv2d_4", "dog_probability"), seed:
 # What a right answer computes, written independently of the course modules the exercises
 # ask the learner to rebuild. The judges in compare.py compare against these.
 
-def conv_activations(model, image, names) -> list[np.ndarray]:
+def conv_activations(model: Any, image: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
     """The activations of `names` for one image, in inference mode."""
     import keras
 
@@ -108,7 +115,7 @@ def conv_activations(model, image, names) -> list[np.ndarray]:
     return [np.asarray(o) for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
 
 
-def ascent_pattern(model, filter_index: int, blur_sigma: float | None = None) -> np.ndarray:
+def ascent_pattern(model: Any, filter_index: int, blur_sigma: float | None = None) -> np.ndarray:
     """ASCENT_STEPS normalised gradient-ascent steps from pattern_start(); optionally blurred after each."""
     import tensorflow as tf
 
@@ -125,13 +132,13 @@ def ascent_pattern(model, filter_index: int, blur_sigma: float | None = None) ->
     return np.asarray(image)[0]
 
 
-def roughness(pattern) -> float:
+def roughness(pattern: np.ndarray) -> float:
     """Mean absolute difference between neighbouring pixels of the grey pattern, along x and y."""
     grey = np.asarray(pattern, dtype="float64").mean(axis=-1)
     return float((np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean()) / 2)
 
 
-def grad_cam_reference(model, image, layer_name: str) -> np.ndarray:
+def grad_cam_reference(model: Any, image: np.ndarray, layer_name: str) -> np.ndarray:
     """Grad-CAM (h, w) in [0, 1] of the predicted class's logit at `layer_name`."""
     import keras
     import tensorflow as tf
@@ -152,7 +159,7 @@ def _class_probability(p_dog: np.ndarray) -> np.ndarray:
     return p_dog if p_dog[0] >= 0.5 else 1 - p_dog
 
 
-def grey_patches(image, patch_indices, patch: int = OCCLUSION_PATCH) -> np.ndarray:
+def grey_patches(image: np.ndarray, patch_indices: Sequence[int], patch: int = OCCLUSION_PATCH) -> np.ndarray:
     """A copy of the batch `image` with the listed grid patches (row-major index) set to GREY."""
     covered = np.array(image, dtype="float32", copy=True)
     columns = covered.shape[2] // patch
@@ -162,7 +169,7 @@ def grey_patches(image, patch_indices, patch: int = OCCLUSION_PATCH) -> np.ndarr
     return covered
 
 
-def occlusion_reference(model, image, patch: int = OCCLUSION_PATCH) -> np.ndarray:
+def occlusion_reference(model: Any, image: np.ndarray, patch: int = OCCLUSION_PATCH) -> np.ndarray:
     """(rows, cols) drop of P(predicted class) when each grid patch is greyed out."""
     rows, cols = image.shape[1] // patch, image.shape[2] // patch
     batch = np.concatenate([image] + [grey_patches(image, [k], patch) for k in range(rows * cols)])
@@ -170,7 +177,7 @@ def occlusion_reference(model, image, patch: int = OCCLUSION_PATCH) -> np.ndarra
     return (p[0] - p[1:]).reshape(rows, cols)
 
 
-def deletion_reference(model, image, order) -> np.ndarray:
+def deletion_reference(model: Any, image: np.ndarray, order: Sequence[int]) -> np.ndarray:
     """P(predicted class) after greying the first k patches of `order`, k = 0 .. len(order)."""
     batch = np.concatenate([grey_patches(image, order[:k]) for k in range(len(order) + 1)])
     return _class_probability(np.asarray(model.predict(batch, verbose=0))[:, 0])

@@ -38,11 +38,11 @@ def _visible(text) -> str:
     return "".join(out)
 
 
-def for_terminal(text) -> str:
+def for_terminal(text: str) -> str:
     return _visible(text)
 
 
-def for_csv(value):
+def for_csv(value: object) -> object:
     """A cell a spreadsheet shows as text: no formula (= + - @ tab CR first), no control chars."""
     if not isinstance(value, str):
         return value
@@ -53,7 +53,7 @@ def for_csv(value):
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
-def for_markdown(text) -> str:
+def for_markdown(text: str) -> str:
     """Inline Markdown that renders as the literal text: escapes markup, HTML and line breaks."""
     text = _visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)

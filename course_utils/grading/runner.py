@@ -14,6 +14,10 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_OUTPUT_CHARS = 20_000
 
@@ -28,14 +32,14 @@ class CappedStream(io.TextIOBase):
     def __init__(self):
         self.kept, self.dropped = [], 0
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         used = sum(map(len, self.kept))
         room = max(0, MAX_OUTPUT_CHARS - used)
         self.kept.append(text[:room])
         self.dropped += max(0, len(text) - room)
         return len(text)
 
-    def flush(self):
+    def flush(self) -> None:
         pass
 
 
@@ -56,18 +60,18 @@ class Log:
     def __init__(self, fd: int):
         self.fd = fd
 
-    def write(self, **event):
+    def write(self, **event: object) -> None:
         from course_utils.grading.channel import send
 
         send(self.fd, {"kind": "event", "event": event})
 
-    def answer(self, exercise_id: str, payload: bytes):
+    def answer(self, exercise_id: str, payload: bytes) -> None:
         from course_utils.grading.channel import send
 
         send(self.fd, {"kind": "answer", "exercise": exercise_id}, payload)
 
 
-def collect(shell, exercise: dict, log: Log, cell_seconds: float) -> None:
+def collect(shell: Any, exercise: dict, log: Log, cell_seconds: float) -> None:
     from course_utils.grading.answers import answer_bytes
 
     try:

@@ -110,7 +110,7 @@ def _student_notebooks(dir_fd: int, prefix: str = "", depth: int = 0) -> list[No
     return found
 
 
-def discover(folder) -> list[Student]:
+def discover(folder: str | os.PathLike[str]) -> list[Student]:
     """Every student of `folder`, sorted by name; problems are recorded, never raised."""
     top = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     students: dict[str, Student] = {}

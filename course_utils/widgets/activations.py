@@ -1,12 +1,19 @@
 """Chapter 1's explorer: pick a layer and a channel, see that channel's activation."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import validate
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
-def channel_view(activations, layer: str, channel: int) -> tuple[np.ndarray, str]:
+    import ipywidgets
+
+
+def channel_view(activations: Mapping[str, np.ndarray], layer: str, channel: int) -> tuple[np.ndarray, str]:
     """The 2-D map of one channel and a caption with its statistics.
 
     Plain function (the widget only calls it), so it is unit-tested without a browser.
@@ -29,7 +36,7 @@ def channel_view(activations, layer: str, channel: int) -> tuple[np.ndarray, str
     return channel_map, caption
 
 
-def activation_explorer(activations, cmap: str = "viridis"):
+def activation_explorer(activations: Mapping[str, np.ndarray], cmap: str = "viridis") -> ipywidgets.VBox:
     """Dropdown of layers + channel slider wired to `channel_view`; returns the widget box."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt

@@ -13,10 +13,12 @@ from ..overlay import superimpose
 from ..targets import class_probabilities
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import ipywidgets
 
 
-def top_classes(model: ModelLike, image, k: int = 5) -> list[tuple[str, int]]:
+def top_classes(model: ModelLike, image: np.ndarray, k: int = 5) -> list[tuple[str, int]]:
     """The model's k most likely classes as (label with probability, index), for a dropdown."""
     k = validate.whole_number(k, "k")
     if hasattr(model, "decode"):
@@ -28,7 +30,7 @@ def top_classes(model: ModelLike, image, k: int = 5) -> list[tuple[str, int]]:
     return [(f"class {i} ({probs[i]:.2f})", int(i)) for i in order]
 
 
-def cam_view(model: ModelLike, image, class_index, layer_name: str, method: str = "Grad-CAM",
+def cam_view(model: ModelLike, image: np.ndarray, class_index: int, layer_name: str, method: str = "Grad-CAM",
              alpha: float = 0.4, cache: dict | None = None) -> tuple[np.ndarray, str]:
     """The superimposed uint8 image and a caption. Plain function: the widget only calls it.
     `cache` (a dict) keeps computed heatmaps so moving the opacity (`alpha`) slider is instant."""
@@ -48,7 +50,8 @@ def cam_view(model: ModelLike, image, class_index, layer_name: str, method: str 
     return superimpose(image, heat, alpha), caption
 
 
-def cam_explorer(model: ModelLike, image, layers=None, top: int = 5) -> "ipywidgets.VBox":
+def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | None = None,
+                 top: int = 5) -> "ipywidgets.VBox":
     """Dropdowns for class (top-k), layer and method, an opacity slider; returns the widget box."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt

@@ -1,11 +1,20 @@
 """Chapter 2's explorer: pick a layer, a filter, steps, learning rate and regulariser; see its pattern."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import filters, regularizers
 from ..model_io import keras_model as _keras_model
 from ..model_io import spatial_conv_layers
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import ipywidgets
+
+    from ..model_io import ModelLike
 
 
 # The explorer's default run: answers within 2 s on 2 CPU cores even on a layer not run before
@@ -13,8 +22,9 @@ from ..model_io import spatial_conv_layers
 EXPLORER_STEPS = 20
 
 
-def pattern_view(model, layer: str, filter_index: int, steps: int = 30, learning_rate: float = 10.0,
-                 regularizer: str = "plain", size=None, seed: int = 0, progress: bool = True):
+def pattern_view(model: ModelLike, layer: str, filter_index: int, steps: int = 30, learning_rate: float = 10.0,
+                 regularizer: str = "plain", size: int | tuple[int, int] | None = None, seed: int = 0,
+                 progress: bool = True) -> tuple[np.ndarray, str]:
     """One filter's pattern (uint8 h×w×3) and a caption with what it achieves.
 
     Plain function (the widget only calls it), so it is unit-tested without a browser.
@@ -32,7 +42,8 @@ def pattern_view(model, layer: str, filter_index: int, steps: int = 30, learning
     return pattern[0], caption
 
 
-def filter_explorer(model, layers=None, size=None, seed: int = 0):
+def filter_explorer(model: ModelLike, layers: Sequence[str] | None = None, size: int | tuple[int, int] | None = None,
+                    seed: int = 0) -> ipywidgets.VBox:
     """Controls wired to `pattern_view`; runs on the button (ascent takes seconds).
 
     No progress bar inside the explorer: a bar opened and closed in the widget's own Output before
