@@ -233,8 +233,6 @@ def optimize_patterns(model: ModelLike, layer_name: str, filter_indices: int | S
     rung = reg.regularizer(regularizer)
     if steps_per_call is not None:
         steps_per_call = validate.whole_number(steps_per_call, "steps_per_call")
-    if int(steps) < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}.")
     extractor = pattern_extractor(keras_model, layer_name)
     schedule = reg.octave_schedule(size, steps, rung.octaves, rung.octave_scale)
     first = schedule[0][0]
