@@ -26,8 +26,10 @@ lab: setup
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## test: unit tests plus nbval over every notebook in notebooks/ and solutions/
+## (TEST_WORKERS=1 for one process; each module or notebook stays on one worker, in order)
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
 
 ## test-browser: every chapter in JupyterLab + headless Chromium: run, move widgets, save, reopen
 ## (CHAPTERS="00 01" for some; needs /usr/bin/chromium or $$CHROMIUM)

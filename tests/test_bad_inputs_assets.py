@@ -92,10 +92,12 @@ def test_two_writers_into_one_mirror_both_end_with_a_verified_copy(tree_assets, 
 def test_ctrl_c_mid_copy_leaves_nothing_a_later_run_counts(tree_assets, tmp_path):
     dest = tmp_path / "classroom"
     started = tmp_path / "started"
-    prelude = _slow_copy(started, 0.01)  # the signal must land mid-copy
+    # The signal must land mid-copy: 300 files at 0.2 s each leave a minute for it even on a loaded
+    # machine (at 0.01 s a copy finished first there and exited 0); Ctrl-C ends the wait at once.
+    prelude = _slow_copy(started, 0.2)
     cmd, env = _child(tree_assets, ["assets", "--to", str(dest), "tree"], prelude=prelude)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for _ in range(600):
+    for _ in range(2400):  # up to 2 min for the child to start copying
         if started.exists():
             break
         time.sleep(0.05)

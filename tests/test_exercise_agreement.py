@@ -28,8 +28,20 @@ def ctx():
     return {"model": model, "cat": fx.exercise_image(), "edges": fx.edge_model()}
 
 
+_RIGHT: dict = {}
+
+
 def right_answer(exercise_id, ctx):
-    """(answer, the exercise's input) as a correct solution would produce them."""
+    """(answer, the exercise's input) as a correct solution would produce them; computed once per
+    exercise (occlusion references take seconds) and handed out as copies."""
+    import copy
+
+    if exercise_id not in _RIGHT:
+        _RIGHT[exercise_id] = _right_answer(exercise_id, ctx)
+    return copy.deepcopy(_RIGHT[exercise_id])
+
+
+def _right_answer(exercise_id, ctx):
     from scipy.stats import spearmanr
 
     from course_utils.activations import input_similarity
@@ -152,6 +164,7 @@ def test_notebook_check_and_grading_agree(exercise_id, kind, ctx):
         assert fraction == 0.0, text
     if word == "FAIL":
         assert "\n   - " in text  # a reason, as words
+    assert max(map(len, text.splitlines())) < 100, text  # JupyterLab at 1440 px does not wrap it
 
 
 def test_partial_credit_exists_where_an_answer_has_parts(ctx):

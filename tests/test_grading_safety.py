@@ -423,6 +423,7 @@ def _marked_processes(seconds: str) -> list[str]:
 
 
 MEMORY_HOG = (  # no course_utils import: TensorFlow alone would take most of the address space
+    # Each child holds its 700 MB for 8 s: the three allocations (under a second each) overlap.
     "import json, os, struct, sys, time\n"
     "def send(fd, header):\n"
     "    raw = json.dumps(dict(header, size=0)).encode()\n"
@@ -433,7 +434,7 @@ MEMORY_HOG = (  # no course_utils import: TensorFlow alone would take most of th
     "        for at in range(0, len(block), 4096):\n"
     "            block[at] = 1\n"
     "        send(int(sys.argv[-1]), {'kind': 'holding', 'child': index})\n"
-    "        time.sleep(30)\n"
+    "        time.sleep(8)\n"
     "        os._exit(0)\n"
     "codes = [os.wait()[1] for _ in range(3)]\n"
     "send(int(sys.argv[-1]), {'kind': 'codes', 'codes': codes})\n"
