@@ -168,6 +168,8 @@ def train_small_convnet(data_root: Path, epochs: int = 100, seed: int = 1337,
         "wall_time_seconds": round(wall, 1),
         "keras_version": keras.__version__,
         "tensorflow_version": tf.__version__,
+        # oneDNN (off by default on AVX2-only CPUs) changes the speed and the last bits, not the model file.
+        "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS", ""),
     }
     Path(record_path).write_text(json.dumps(record, indent=2) + "\n")
     return record
@@ -186,7 +188,7 @@ def load_small_convnet(path: Path = MODEL_PATH) -> keras.Model:
     if not path.is_file():
         raise FileNotFoundError(
             f"The trained small convnet is missing at {path}. It ships with the course; restore it "
-            f"with `git checkout -- data/` or retrain it (about 45 minutes on a laptop CPU) with "
+            f"with `git checkout -- data/` or retrain it (about an hour on a laptop CPU) with "
             f"`python -m course_utils train` (needs the cats_vs_dogs_small asset).")
     try:
         return keras.models.load_model(path)

@@ -311,9 +311,9 @@ plt.show()
 # ## Explore
 #
 # Pick a layer, a filter, the number of steps, the learning rate and a rung of the ladder, then
-# press **Run**: the button reads *Running…* until the new picture is drawn (the first run of a
-# layer compiles its ascent step; 20 steps then take about a second). The caption gives the two
-# measured numbers. The widget only calls
+# press **Run**: the button reads *Running…* until the new picture is drawn. Choosing a layer or
+# a rung compiles its ascent step in the background, so by the time you press Run only the steps
+# are left to do. The caption gives the two measured numbers. The widget only calls
 # `course_utils.widgets.filters.pattern_view`, a plain function you can also call yourself.
 
 # %%

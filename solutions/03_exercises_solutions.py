@@ -43,7 +43,8 @@ grads_probe = probe((1, 6, 6, 8), seed=4)             # a made-up gradient for e
 act_probe = probe((1, 6, 6, 8), seed=5, relu=True)    # a made-up ReLU activation for exercise 3.2
 weights_probe = probe((8,), seed=6)                   # made-up channel weights for exercise 3.2
 print("P(dog) =", round(float(model(image, training=False)[0, 0]), 3))
-print({name: tuple(model.get_layer(name).output.shape[1:]) for name in conv_layers})
+for name in conv_layers:
+    print(f"{name:9} output {tuple(model.get_layer(name).output.shape[1:])}")
 
 # %% [markdown] grading={"statement": "ex3_1"}
 # ## Exercise 3.1 (easy, 1 point) · Pool the gradients into channel weights

@@ -81,8 +81,11 @@ def test_printed_lines_counts_visible_characters_of_text_outputs_only():
     assert [len(line) for _, line in printed_lines(nb)] == [5, 120, 99]
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),
-                         ids=lambda p: p.name)
+LEARNER_NOTEBOOKS = sorted([*(ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"),
+                            *(ROOT / "notebooks" / "exercises").glob("*.ipynb"), *(ROOT / "solutions").glob("*.ipynb")])
+
+
+@pytest.mark.parametrize("path", LEARNER_NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_chapters_print_lines_under_100_characters(path):
     long = [(i, line) for i, line in printed_lines(nbformat.read(path, as_version=4)) if len(line) > MAX_LINE]
     assert not long, (f"{path.name}: printed lines wrap in a 1440 px window (keep them under "

@@ -91,3 +91,26 @@ def test_explorer_caption_rounds_the_learning_rate(small_model):
     _, caption = pattern_view(small_model, "colour", 0, steps=2, learning_rate=10 ** 1.1, size=16,
                               progress=False)
     assert "lr 12.6:" in caption and np.isfinite(float(caption.split("activation ")[1].split(",")[0]))
+
+
+def test_choosing_a_layer_compiles_its_step_before_run_is_pressed(small_model, capsys):
+    """The explorer prepares a newly chosen layer (or rung) in the background, so the Run that
+    follows only runs steps: its compiled step is traced once, during the preparation."""
+    import threading
+
+    from course_utils import ascent_graph
+
+    box = filter_explorer(small_model, size=16)
+    (layer, _, rung), (_, _, run) = box.children[0].children, box.children[1].children
+    layer.value = "conv_b"
+    for thread in [t for t in threading.enumerate() if t.name == "filter-explorer-prepare"]:
+        thread.join(timeout=60)
+    body = ascent_graph.ascent_twin(small_model, "conv_b")[0]
+    step = body.__dict__["_course_ascent_steps"][(F._identity, F._identity)]
+    traced = step.experimental_get_tracing_count()
+    assert traced >= 1, "choosing the layer did not compile its ascent step"
+    run.click()
+    assert step.experimental_get_tracing_count() == traced, "Run compiled again"
+    printed = capsys.readouterr().out
+    assert "conv_b filter 0, plain" in printed and "Cannot run" not in printed
+    assert max(len(line) for line in printed.splitlines()) < 100

@@ -7,16 +7,33 @@ full marks there, and FAIL means fewer. Failing feedback gives hints, never the 
 from __future__ import annotations
 
 import os
+import textwrap
 
 from .answers import AnswerFormatError, _missing, answer_bytes, load_answer
 from .compare import judge
 from .exercises import by_id
 
 PASS, NOT_YET, FAIL, COLLECTED = "PASS", "NOT YET", "FAIL", "COLLECTED"
+LINE_WIDTH = 99  # JupyterLab at 1440 px wraps longer printed lines, often in the middle of a number
+
+
+def _fit(text: str) -> str:
+    """Each line wrapped at spaces to LINE_WIDTH; continuation lines indented under their text."""
+    lines = []
+    for line in text.splitlines():
+        body = line.lstrip(" -")
+        indent = " " * (len(line) - len(body))
+        lines.append(textwrap.fill(line, LINE_WIDTH, subsequent_indent=indent or "  ",
+                                   break_long_words=False, break_on_hyphens=False))
+    return "\n".join(lines)
 
 
 def feedback(exercise_id: str, answer: object) -> str:
-    """The feedback line(s) `check` prints, as a string."""
+    """The feedback line(s) `check` prints, as a string, each under LINE_WIDTH characters."""
+    return _fit(_verdict_text(exercise_id, answer))
+
+
+def _verdict_text(exercise_id: str, answer: object) -> str:
     exercise = by_id(exercise_id)
     title = f"{exercise_id} ({exercise.title})"
     if os.environ.get("COURSE_GRADED_RUN") == "1":
