@@ -117,9 +117,9 @@ print("training graph, training=False:    P(dog) =", ", ".join(f"{p:.3f}" for p 
 print("the model itself (inference only): P(dog) =", f"{float(model(img_tensor)[0, 0]):.3f}")
 
 # %% [markdown]
-# A probability above 0.5 means *dog*. A model that is right on about four test images out of
-# five is wrong on the fifth, so read the verdict above as evidence, not truth; chapter 3's
-# Grad-CAM shows *where* in the photo such a verdict comes from.
+# A probability above 0.5 means *dog*. The model is still wrong on the share of test images its
+# accuracy (printed above) leaves out, so read the verdict above as evidence, not truth;
+# chapter 3's Grad-CAM shows *where* in the photo such a verdict comes from.
 #
 # ## One model in, many outputs out
 #
@@ -238,6 +238,10 @@ print(f"{'':16s} {'best channel':>13s} {'chance':>8s} {'median':>8s}   {'(chance
 for name in acts:
     s = similarity[name]
     print(f"{name:16s} {s.max():13.2f} {chance[name]:8.2f} {np.median(s):8.2f}   {separability[name]:>20s}")
+if batch_acts is not None:
+    first_name, last_name = list(acts)[0], list(acts)[-1]
+    print(f"cats/dogs from channel averages: {separability[first_name]} at {first_name}, "
+          f"{separability[last_name]} at {last_name}")
 
 # %% [markdown]
 # Read the table top to bottom, comparing each best channel with its chance level. The first
@@ -245,8 +249,9 @@ for name in acts:
 # 178×178 positions correlate with nothing). With depth the best channel's lead over chance
 # shrinks: the last maps are only 7×7, and with 49 positions and 256 channels luck alone already
 # gives a sizeable best correlation, so only the part above the chance column is likeness.
-# Meanwhile the channels' averages say more and more about *cat or dog*. That is what "more
-# abstract" means: less about *this* image's pixels, more about its class.
+# Meanwhile the channels' averages tell cats from dogs better at the last layer than at the
+# first (the last printed line compares them). That is what "more abstract" means: less about
+# *this* image's pixels, more about its class.
 #
 # **3. "Activations get sparser with depth."** Count the channels that are zero everywhere for this
 # cat (blank tiles above), and the fraction of all activation values that are exactly zero:
@@ -259,9 +264,17 @@ for row in table:
 
 from scipy.stats import spearmanr
 conv_rows = [r for r in table if r["layer"].startswith("conv")]
-print("blank-channel fraction, first conv → last conv:", conv_rows[0]["blank_channels"], "→", conv_rows[-1]["blank_channels"])
-trend = spearmanr(range(len(conv_rows)), [r["blank_channels"] for r in conv_rows]).statistic
-print(f"rank correlation of blank-channel fraction with conv depth: {trend:+.2f}  (+1 = grows at every layer)")
+trends = {}
+for key, label in (("blank_channels", "blank-channel fraction"), ("zero_values", "zero-value fraction")):
+    trends[key] = spearmanr(range(len(conv_rows)), [r[key] for r in conv_rows]).statistic
+    print(f"{label}, first conv → last conv: {conv_rows[0][key]:.3f} → {conv_rows[-1][key]:.3f}; "
+          f"rank correlation with depth {trends[key]:+.2f}")
+print("(+1 = grows at every conv layer, 0 = no trend)")
+steady = [label for key, label in (("blank_channels", "blank channels"), ("zero_values", "zero values"))
+          if trends[key] >= 0.8]
+print("On this cat, sparsity grows steadily with depth by:", ", ".join(steady) if steady else "neither measure;")
+if not steady:
+    print("the walkthrough's claim holds only loosely here (see the many-photo check below).")
 
 # %%
 depth = np.arange(len(table))
@@ -275,10 +288,10 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Why would deep channels stay silent more often? One explanation: deep filters encode patterns
-# such as "cat ear" or "dog snout" that are simply absent from most images, while early filters
-# (edges, colours) should find *something* in almost any photo. Yet the table shows blank
-# first-layer channels on this cat. So check the explanation on many photos: for each conv
+# The walkthrough's explanation of sparsity: deep filters encode patterns such as "cat ear" or
+# "dog snout" that are simply absent from most images, while early filters (edges, colours)
+# should find *something* in almost any photo. One cat is a small sample, and the table shows
+# blank first-layer channels on it. So check the explanation on many photos: for each conv
 # layer, the share of its channels that fire somewhere in at least 90 of the 100 test photos,
 # and the share that stay blank on all of them (a filter that never fires: dead, not selective).
 
@@ -297,15 +310,19 @@ else:
     fires_elsewhere = batch_acts[conv_rows[0]["layer"]].max(axis=(1, 2)).max(axis=0) > 0
     print(f"{conv_rows[0]['layer']}: of its {blank_here.sum()} channels blank on this cat, "
           f"{(blank_here & fires_elsewhere).sum()} fire on at least one of the 100 photos")
+    always = [np.mean((batch_acts[r["layer"]].max(axis=(1, 2)) > 0).mean(axis=0) >= 0.9) for r in conv_rows]
+    print(f"fire in ≥90% of photos, first conv → last conv: {always[0]:.2f} → {always[-1]:.2f} "
+          f"(rank correlation with depth {spearmanr(range(len(always)), always).statistic:+.2f})")
 
 # %% [markdown]
 # Read the columns against the claim. A channel blank on this cat but not on all 100 photos is
 # *selective* (its pattern is missing from this photo), not dead (a filter training left
-# unused). So "early filters fire in almost any photo" holds for most first-layer channels (the
-# "≥90%" column), not for all: the blank tiles of the first layer are the others. Deeper layers
-# have a smaller share of channels that fire in almost every photo, and more that never fire on
-# these 100. The trend with depth is not perfectly monotonic (the rank correlation above says
-# how close it is). A max-pooling layer keeps every blank channel blank, but its share of zero
+# unused). So "early filters fire in almost any photo" holds for the first-layer channels in the
+# "≥90%" column, not for all: the blank tiles of the first layer are the others. The last
+# printed line compares the first and last conv layers and says how steadily the share of
+# always-on channels falls with depth (a negative rank correlation) for this model: the
+# walkthrough's trend is a tendency to measure, not a law. A max-pooling layer keeps every blank
+# channel blank, but its share of zero
 # values drops, because each output keeps the largest of four neighbours.
 #
 # ## Explore
@@ -330,8 +347,9 @@ print(caption)
 # - The first layer is a bank of edge and colour detectors: its best channels are near-copies of
 #   the picture, well above what chance gives; some of its channels are blank, and the
 #   100-photo count says whether they are dead or selective.
-# - With depth, maps get smaller, less like the picture (down to chance), more about the class,
-#   and sparser.
+# - With depth, maps get smaller and less like the picture (closer to the chance level), and
+#   their averages say more about the class. Whether they also get sparser, and how steadily,
+#   is measured above on this cat and on 100 photos rather than assumed.
 #
 # **Exercises:** [`exercises/01_exercises.ipynb`](exercises/01_exercises.ipynb) — activation
 # shapes, the strongest channel of `conv2d_2`, and max pooling by hand.

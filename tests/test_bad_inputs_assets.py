@@ -94,7 +94,10 @@ def test_ctrl_c_mid_copy_leaves_nothing_a_later_run_counts(tree_assets, tmp_path
     started = tmp_path / "started"
     # The signal must land mid-copy: 300 files at 0.2 s each leave a minute for it even on a loaded
     # machine (at 0.01 s a copy finished first there and exited 0); Ctrl-C ends the wait at once.
-    prelude = _slow_copy(started, 0.2)
+    # A shell's background jobs (`cmd &`, CI runners) start with SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: restore the one a terminal's Ctrl-C meets.
+    prelude = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n        " + \
+        _slow_copy(started, 0.2)
     cmd, env = _child(tree_assets, ["assets", "--to", str(dest), "tree"], prelude=prelude)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for _ in range(2400):  # up to 2 min for the child to start copying

@@ -48,8 +48,6 @@ def test_chelsea_is_a_cat(model):
 
 
 @needs_shared_mirror("images/cat.1700.jpg")
-@pytest.mark.xfail(strict=True, reason="known: the committed model calls the book's cat a dog (P 0.553); "
-                   "issue 13's retrain is pending. Strict, so the retrained model must remove this mark.")
 def test_the_books_cat_is_a_cat(model):
     p_dog = predict_dog_probability(model, load_image(SHARED_MIRROR / "images" / "cat.1700.jpg", IMAGE_SIZE))[0]
     assert p_dog < 0.5, f"P(dog) = {p_dog:.3f} for cat.1700.jpg"
@@ -58,7 +56,7 @@ def test_the_books_cat_is_a_cat(model):
 def test_training_record_is_complete_and_consistent():
     record = training_record()
     history = record["history"]
-    assert record["test_accuracy"] >= 0.75
+    assert record["test_accuracy"] >= 0.82  # issue 13's bar: the book's recipe reaches about 0.83
     assert record["epochs_run"] == len(history["loss"]) == len(history["val_loss"])
     best = record["best_epoch"]
     assert history["val_loss"][best - 1] == min(history["val_loss"])

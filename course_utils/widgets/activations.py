@@ -32,7 +32,7 @@ def channel_view(activations: Mapping[str, np.ndarray], layer: str, channel: int
     active = float(np.mean(channel_map > 0))
     caption = (f"{layer}, channel {int(channel)} of {n}: {channel_map.shape[0]}×{channel_map.shape[1]}, "
                f"max {channel_map.max():.3g}, {active:.0%} of positions active"
-               + ("  (blank: this filter does not fire on this image)" if channel_map.max() == 0 else ""))
+               + ("\n(blank: this filter does not fire on this image)" if channel_map.max() == 0 else ""))
     return channel_map, caption
 
 
