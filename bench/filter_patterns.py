@@ -12,6 +12,8 @@ XLA (jit_compile, --xla) and half the batch per call.
 Run: ``.venv/bin/python bench/filter_patterns.py [--filters 32] [--models squeezenet xception]``
 (Xception with weights=None when its ImageNet weights are absent: the same cost).
 The machine may be shared: absolute times are noisy; ratios measured in the same run hold.
+oneDNN kernels are on, as in the course (course_utils sets TF_ENABLE_ONEDNN_OPTS=1 unless told
+otherwise); ``TF_ENABLE_ONEDNN_OPTS=0`` measures TensorFlow's own kernels for comparison.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import course_utils  # noqa: E402  first: sets the course's TF_ENABLE_ONEDNN_OPTS default before TensorFlow loads
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -175,6 +178,9 @@ def main() -> None:
     threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
     peak = peak_conv_rate()
     print(f"{threads} threads; peak dense float32 conv rate (one 3x3 conv, 8x56x56x256): {peak / 1e9:.1f} GFLOP/s")
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    print(f"oneDNN kernels: {'on' if onednn == '1' else 'off'} (TF_ENABLE_ONEDNN_OPTS={onednn}; the course's default is 1, "
+          f"set it to 0 to measure TensorFlow's own kernels)")
     print("Shared machine: absolute numbers are noisy; ratios within this run hold.")
     for name in args.models:
         bench_model(name, args.filters, args.steps, args.seed, args.rounds, peak, args.xla)

@@ -44,7 +44,9 @@ def layer_activations(model: ModelLike, image: np.ndarray,
     extractor = feature_extractor(net, names, example=batch)
     outputs = extractor(batch, training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return OrderedDict((n, np.asarray(o)) for n, o in zip(names, outputs))
+    # + 0.0 turns -0.0 into 0.0: oneDNN's ReLU keeps the sign of a zeroed negative, which
+    # would print as "max -0" for a blank channel.
+    return OrderedDict((n, np.asarray(o) + 0.0) for n, o in zip(names, outputs))
 
 
 def _activation(activation, what: str = "activation") -> np.ndarray:

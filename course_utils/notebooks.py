@@ -17,6 +17,7 @@ the cell. A learner's own saves keep widget state instead: `make lab` installs
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -72,6 +73,9 @@ def read_source(source: Path) -> "NotebookNode":
     nb.metadata["jupytext"].pop("text_representation", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
+    for index, cell in enumerate(nb.cells):  # jupytext draws random ids: every rebuild was a diff
+        digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:8]
+        cell.id = f"c{index:03d}-{digest}"
     return nb
 
 
@@ -86,7 +90,8 @@ def build(source: Path, execute: bool = True, timeout: int = 1800) -> Path:
     if execute:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         os.environ.setdefault("PYTHONHASHSEED", "0")
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        # record_timing=False: no execution timestamps in the saved file (noise in every diff)
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                        resources={"metadata": {"path": str(out.parent)}}).execute()
     strip_widget_outputs(nb)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as course_utils sets it: tests may import keras first
 
 import matplotlib
 import numpy as np
