@@ -23,7 +23,7 @@ from . import regularizers as reg
 from .heatmaps import grey_power, high_frequency_energy
 from .layers import require_layers
 from .model_io import keras_model as _keras_model
-from .model_io import spatial_conv_layers
+from .model_io import spatial_conv_layers, symbolic_output_shape
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,12 +85,16 @@ def _layer_map(extractor, layer_name, inputs):
     else the mean is NaN."""
     import tensorflow as tf
 
-    # A real forward pass: compute_output_shape refuses nested blocks built for a fixed size.
-    try:
-        activations = extractor(inputs, training=False)
-        shape = activations.shape
-    except (tf.errors.InvalidArgumentError, tf.errors.AbortedError, ValueError):  # oneDNN aborts
-        shape = (1, 0, 0)  # shrunk to nothing before reaching the layer
+    # Keras's shape rules first: a real call on a too-small image can kill the process (oneDNN).
+    shape = symbolic_output_shape(extractor, tuple(inputs.shape))
+    activations = None
+    if shape is None or min(shape[1], shape[2]) > 2 * BORDER:
+        # A real forward pass: compute_output_shape refuses nested blocks built for a fixed size.
+        try:
+            activations = extractor(inputs, training=False)
+            shape = activations.shape
+        except (tf.errors.InvalidArgumentError, tf.errors.AbortedError, ValueError):  # oneDNN aborts
+            shape = (1, 0, 0)  # shrunk to nothing before reaching the layer
     if min(shape[1], shape[2]) <= 2 * BORDER:
         size = inputs.shape[1:3]
         raise ValueError(f"A {size[0]}x{size[1]} image gives layer {layer_name!r} a {shape[1]}x{shape[2]} map: "

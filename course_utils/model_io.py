@@ -143,6 +143,25 @@ def model_images(model: ModelLike, images: np.ndarray, what: str = "image", one:
     return batch
 
 
+def symbolic_output_shape(net: "keras.Model", input_shape: tuple[int, ...]) -> tuple | None:
+    """The output shape of `net` for `input_shape`, from Keras's shape rules alone (no kernel
+    runs): (1, 0, 0) when its layers shrink the input to nothing, None when the rules cannot
+    tell. Ask this before a real call on an odd size: oneDNN's pooling dies with SIGFPE (a dead
+    kernel, no Python error) on a 1x1 map under a 3x3 window."""
+    import keras
+
+    try:
+        spec = net.compute_output_spec(keras.KerasTensor(tuple(input_shape), dtype="float32"))
+    except ValueError as exc:
+        if any(word in str(exc) for word in ("negative", "zero", "empty")):
+            return (1, 0, 0)
+        return None
+    except Exception:  # noqa: BLE001 - a layer without a shape rule: no verdict here
+        return None
+    spec = spec[0] if isinstance(spec, (list, tuple)) else spec
+    return tuple(spec.shape)
+
+
 def _require_large_enough(net, shape) -> None:
     """A model that takes any size still shrinks the image layer by layer: a too-small image
     would die in TensorFlow's C++ ("Computed output size would be negative", a oneDNN abort).

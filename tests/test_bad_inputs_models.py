@@ -98,3 +98,32 @@ def test_truncated_small_convnet_says_damaged_restore_with_git(tmp_path):
     with pytest.raises(OSError, match="is damaged.*restore it with `git checkout") as err:
         load_small_convnet(cut)
     assert not isinstance(err.value, FileNotFoundError)
+
+
+def test_too_small_pattern_size_is_refused_before_onednn_can_kill_the_kernel():
+    """With oneDNN on, SqueezeNet's 3x3 max pooling on a 1x1 map dies with SIGFPE: no Python
+    error, a dead kernel. Keras's shape rules must refuse such sizes before any kernel runs.
+    Run in a fresh interpreter, so a crash fails this test instead of killing pytest."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import numpy as np, course_utils\n"
+        "from course_utils import filters\n"
+        "from course_utils.models import load_imagenet_model\n"
+        "m = load_imagenet_model('squeezenet', weights=None)\n"
+        "calls = [lambda s: filters.optimize_patterns(m, 'fire3_expand3x3', [0], steps=1, size=s, progress=False),\n"
+        "         lambda s: filters.pattern_activations(m, 'fire3_expand3x3', [0], np.zeros((1, s, s, 3)))]\n"
+        "for s in (3, 4):\n"
+        "    for call in calls:\n"
+        "        try:\n"
+        "            call(s)\n"
+        "            print('no error', s)\n"
+        "        except ValueError as exc:\n"
+        "            print('refused', s, 'Use a larger size' in str(exc))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1"})
+    assert out.returncode == 0, f"the interpreter died (exit {out.returncode}): {out.stderr[-1500:]}"
+    assert out.stdout.split("\n")[-5:-1] == ["refused 3 True", "refused 3 True", "refused 4 True", "refused 4 True"], out.stdout
