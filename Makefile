@@ -6,8 +6,6 @@ STAMP  := $(VENV)/.installed
 # Quiet TensorFlow's C++ start-up chatter in notebooks and tests.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
-# oneDNN kernels: the course's ascent is 2.5x faster with them (course_utils sets the same default).
-export TF_ENABLE_ONEDNN_OPTS ?= 1
 
 .PHONY: setup assets lab test test-browser bench clean-cache grade notebooks
 

@@ -19,6 +19,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import course_utils  # noqa: E402,F401  first: the course's TensorFlow settings (oneDNN) before TF loads
 import numpy as np  # noqa: E402
 
 

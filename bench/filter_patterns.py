@@ -179,8 +179,8 @@ def main() -> None:
     peak = peak_conv_rate()
     print(f"{threads} threads; peak dense float32 conv rate (one 3x3 conv, 8x56x56x256): {peak / 1e9:.1f} GFLOP/s")
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
-    print(f"oneDNN kernels: {'on' if onednn == '1' else 'off'} (TF_ENABLE_ONEDNN_OPTS={onednn}; the course's default is 1, "
-          f"set it to 0 to measure TensorFlow's own kernels)")
+    print(f"oneDNN kernels: {'on' if onednn.lower() in ('1', 'true') else 'off'} (TF_ENABLE_ONEDNN_OPTS={onednn}; "
+          f"the course's default is 1, set it to 0 to measure TensorFlow's own kernels)")
     print("Shared machine: absolute numbers are noisy; ratios within this run hold.")
     for name in args.models:
         bench_model(name, args.filters, args.steps, args.seed, args.rounds, peak, args.xla)

@@ -83,13 +83,22 @@ def pattern_extractor(model: ModelLike, layer_name: str) -> Any:
 def _layer_map(extractor, layer_name, inputs):
     """The layer's output for `inputs`; it must keep some pixels once the border is excluded,
     else the mean is NaN."""
+    return _checked_map(extractor, layer_name, inputs, values=True)
+
+
+def _check_size(extractor, layer_name, size) -> None:
+    _checked_map(extractor, layer_name, np.zeros((1,) + tuple(size) + (3,), "float32"), values=False)
+
+
+def _checked_map(extractor, layer_name, inputs, values: bool):
+    """Refuse `inputs` whose map at the layer is no larger than the border; return the map when
+    `values` (else None). Keras's shape rules answer first: a real call on a too-small image can
+    kill the process (oneDNN). The real call answers when they cannot tell (nested blocks)."""
     import tensorflow as tf
 
-    # Keras's shape rules first: a real call on a too-small image can kill the process (oneDNN).
     shape = symbolic_output_shape(extractor, tuple(inputs.shape))
     activations = None
-    if shape is None or min(shape[1], shape[2]) > 2 * BORDER:
-        # A real forward pass: compute_output_shape refuses nested blocks built for a fixed size.
+    if shape is None or (values and min(shape[1], shape[2]) > 2 * BORDER):
         try:
             activations = extractor(inputs, training=False)
             shape = activations.shape
@@ -101,10 +110,6 @@ def _layer_map(extractor, layer_name, inputs):
                          f"nothing is left after excluding a {BORDER}-pixel border. Use a larger size "
                          f"(the octaves regulariser starts at 64 % of the size).")
     return activations
-
-
-def _check_size(extractor, layer_name, size) -> None:
-    _layer_map(extractor, layer_name, np.zeros((1,) + tuple(size) + (3,), "float32"))
 
 
 def _filter_means(activations, filters):

@@ -82,22 +82,29 @@ def read_source(source: Path) -> "NotebookNode":
 def build(source: Path, execute: bool = True, timeout: int = 1800) -> Path:
     """Write `source`'s `.ipynb` beside it, executed top to bottom with nbclient."""
     import nbformat
-    from nbclient import NotebookClient
 
     source = Path(source)
     nb = read_source(source)
     out = source.with_suffix(".ipynb")
     if execute:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        os.environ.setdefault("PYTHONHASHSEED", "0")
-        # record_timing=False: no execution timestamps in the saved file (noise in every diff)
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                       resources={"metadata": {"path": str(out.parent)}}).execute()
+        run(nb, out.parent, timeout)
     strip_widget_outputs(nb)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, out)  # a failed or interrupted run never leaves half a notebook
     return out
+
+
+def run(nb: "NotebookNode", folder: Path, timeout: int = 1800) -> "NotebookNode":
+    """Execute `nb` top to bottom in place with nbclient, in `folder`, with `make test`'s settings."""
+    from nbclient import NotebookClient
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    # record_timing=False: no execution timestamps in the saved file (noise in every diff)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    return nb
 
 
 def cell_texts(nb: "NotebookNode") -> list[tuple[str, str]]:

@@ -4,8 +4,9 @@ import json
 import os
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")  # as course_utils sets it: tests may import keras first
+# First, before any test module imports keras: the course's TensorFlow settings (oneDNN kernels,
+# quiet start-up) apply only when they are in place as TensorFlow loads.
+import course_utils  # noqa: E402,F401
 
 import matplotlib
 import numpy as np

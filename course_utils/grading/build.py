@@ -101,11 +101,10 @@ def sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
 
 def execute(path: Path, timeout: int = 600) -> None:
     """Run a notebook in place, as nbconvert --execute would."""
-    from nbclient import NotebookClient
+    from ..notebooks import run
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(path.parent)}}).execute()
-    nbformat.write(nb, path)
+    nbformat.write(run(nb, path.parent, timeout), path)
 
 
 def write_pair(nb: nbformat.NotebookNode, path: Path) -> Path:
