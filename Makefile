@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup assets lab test test-browser bench clean-cache grade notebooks
+.PHONY: setup assets lab test test-portable test-browser bench clean-cache grade notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lab: setup
 TEST_WORKERS ?= 2
 test: setup
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --durations=15
+
+## test-portable: nbval over every notebook once per CPU setting the saved outputs must hold on
+## (the default, oneDNN capped at AVX2 / AVX-512 where the CPU has more, AVX, and oneDNN off); 4-7 min each
+test-portable: setup
+	bash tests/portable.sh $(BIN)/python -n $(TEST_WORKERS) --dist loadscope
 
 ## test-browser: every chapter in JupyterLab + headless Chromium: run, move widgets, save, reopen
 ## (CHAPTERS="00 01" for some; needs /usr/bin/chromium or $$CHROMIUM)

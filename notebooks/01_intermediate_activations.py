@@ -47,6 +47,7 @@ import matplotlib.pyplot as plt
 import keras
 
 from course_utils import assets
+from course_utils.measured import verdict
 from course_utils.images import course_cat, chelsea, load_image, to_uint8
 from course_utils.small_convnet import (CLASS_NAMES, IMAGE_SIZE, load_small_convnet,
                                         predict_dog_probability, training_record)
@@ -239,10 +240,16 @@ print(f"{'':16s} {'best channel':>13s} {'chance':>8s} {'median':>8s}   {'(chance
 for name in acts:
     s = similarity[name]
     print(f"{name:16s} {s.max():13.2f} {chance[name]:8.2f} {np.median(s):8.2f}   {separability[name]:>20s}")
+first_name, last_name = list(acts)[0], list(acts)[-1]
+lead = {name: similarity[name].max() - chance[name] for name in acts}    # likeness above luck
+print(verdict(lead[first_name] > 0.5, f"{first_name} has a near-copy of the picture, far above chance"))
+print(verdict(lead[last_name] < lead[first_name] / 2, "with depth the best channel's lead over chance "
+              f"shrinks (to under half by {last_name})"))
 if batch_acts is not None:
-    first_name, last_name = list(acts)[0], list(acts)[-1]
     print(f"cats/dogs from channel averages: {separability[first_name]} at {first_name}, "
           f"{separability[last_name]} at {last_name}")
+    print(verdict(float(separability[last_name]) > float(separability[first_name]),
+                  "the channel averages tell cats from dogs better at the last layer than at the first"))
 
 # %% [markdown]
 # Read the table top to bottom, comparing each best channel with its chance level. The first
@@ -251,8 +258,8 @@ if batch_acts is not None:
 # shrinks: the last maps are only 7×7, and with 49 positions and 256 channels luck alone already
 # gives a sizeable best correlation, so only the part above the chance column is likeness.
 # Meanwhile the channels' averages tell cats from dogs better at the last layer than at the
-# first (the last printed line compares them). That is what "more abstract" means: less about
-# *this* image's pixels, more about its class.
+# first. The lines under the table say, from the numbers, whether each of these holds for your
+# run. That is what "more abstract" means: less about *this* image's pixels, more about its class.
 #
 # **3. "Activations get sparser with depth."** Count the channels that are zero everywhere for this
 # cat (blank tiles above), and the fraction of all activation values that are exactly zero:

@@ -57,6 +57,7 @@ from course_utils.models import chapter_model
 from course_utils.filters import (filter_patterns, pattern_grid, deprocess, first_layer_kernels,
                                   spectral_concentration, regularizer_ladder, pattern_extractor)
 from course_utils.heatmaps import high_frequency_energy
+from course_utils.measured import approx, verdict
 from course_utils.model_io import spatial_conv_layers
 
 keras.utils.set_random_seed(0)  # same noise, same patterns, same numbers on every run
@@ -133,7 +134,8 @@ for step in range(STEPS):
     image = gradient_ascent_step(image, filter_index, learning_rate=10.0)
 seed_pattern = deprocess((image.numpy() + 1.0) * 127.5)[0]   # normalise, clip, crop size//8, uint8
 end_loss = float(compute_loss(image, filter_index))
-print(f"{layer_name} filter {filter_index}: mean activation {start_loss:.1f} → {end_loss:.1f}")
+print(f"{layer_name} filter {filter_index}: mean activation {start_loss:.1f} → {approx(end_loss, '.0f')}")
+print(verdict(end_loss > 10 * max(start_loss, 1e-3), f"{STEPS} steps raise it more than tenfold"))
 print("pattern:", seed_pattern.shape, seed_pattern.dtype, f"({size // 8} px cropped off each edge)")
 
 # %% [markdown]
@@ -145,7 +147,8 @@ print("pattern:", seed_pattern.shape, seed_pattern.dtype, f"({size // 8} px crop
 course_pattern = filter_patterns(model, layer_name, [filter_index], steps=STEPS, size=size, seed=0,
                                  progress=False)[0]
 same = np.corrcoef(seed_pattern.ravel().astype(float), course_pattern.ravel().astype(float))[0, 1]
-print(f"correlation between the two pictures: {same:.3f}")
+print(f"correlation between the two pictures: {approx(same, '.3f')}")
+print(verdict(same > 0.95, "the same picture (correlation above 0.95)"))
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.6))
 for ax, img, title in zip(axes, [seed_pattern, course_pattern], ["walkthrough loop", "filter_patterns"]):
     ax.imshow(img)
@@ -174,7 +177,7 @@ grids = {name: filter_patterns(model, name, range(N_FILTERS), steps=STEPS, size=
 print(f"{len(grids)} layers, {N_FILTERS} filters each, {grid_size}x{grid_size} px, {STEPS} steps")
 for name, patterns in grids.items():
     print(f"{name:16s} {layers_shown[name]:6s} patterns {patterns.shape}  "
-          f"mean grey level {patterns.mean():.0f}")
+          f"mean grey level {approx(patterns.mean(), '.0f')}")
 
 # %%
 first_layer = L.first_conv
@@ -200,9 +203,9 @@ for name in [n for n in grids if n != first_layer]:
 # %%
 concentration = {name: spectral_concentration(p) for name, p in grids.items()}
 for name, values in concentration.items():
-    print(f"{name:16s} concentration: median {np.median(values):.2f}  "
-          f"(quartiles {np.quantile(values, 0.25):.2f}–{np.quantile(values, 0.75):.2f})  "
-          f"high-frequency energy {high_frequency_energy(grids[name]).mean():.2f}")
+    print(f"{name:16s} concentration: median {approx(np.median(values))}  "
+          f"(quartiles {approx(np.quantile(values, 0.25))}–{approx(np.quantile(values, 0.75))})  "
+          f"high-frequency energy {approx(high_frequency_energy(grids[name]).mean())}")
 medians = [np.median(v) for v in concentration.values()]
 falls = all(a > b for a, b in zip(medians, medians[1:]))
 print("simplicity falls with depth at every step:", falls)
@@ -274,7 +277,7 @@ print(f"{LADDER_LAYER}, filters {LADDER_FILTERS}, {LADDER_SIZE} px, {STEPS} step
 act = {rung: result["activation"].mean() for rung, result in ladder.items()}
 hf = {rung: result["high_frequency"].mean() for rung, result in ladder.items()}
 for rung in ladder:
-    print(f"{rung:8s} activation {act[rung]:9.3g}   high-frequency energy {hf[rung]:.2f}")
+    print(f"{rung:8s} activation {approx(act[rung], '.3g'):>9s}   high-frequency energy {approx(hf[rung])}")
 # Each verdict is a sentence only when the numbers above support it.
 verdicts = [
     (act["jitter"] < act["plain"], "jitter lowers the activation: part of plain ascent's picture was\n"
@@ -287,7 +290,7 @@ verdicts = [
      "  readability, and the activation column is the price"),
 ]
 for holds, sentence in verdicts:
-    print(("✓ " if holds else "✗ not here: ") + sentence)
+    print(verdict(holds, sentence))
 
 # %%
 fig, axes = plt.subplots(len(ladder), len(LADDER_FILTERS), figsize=(8, 10.5))
@@ -330,9 +333,9 @@ filter_explorer(model, layers=spatial_conv_layers(model), size=grid_size)
 # %%
 print(f"model: {model.name}")
 print("elephant photo top-1:", model.decode(probabilities, top=1)[0][0][1])
-print(f"walkthrough loop vs filter_patterns ({layer_name} #{filter_index}): correlation {same:.3f}")
+print(f"walkthrough loop vs filter_patterns ({layer_name} #{filter_index}): correlation {approx(same, '.3f')}")
 print("spectral concentration by depth: " +
-      " → ".join(f"{layers_shown[n]} {m:.2f}" for n, m in zip(concentration, medians)))
+      " → ".join(f"{layers_shown[n]} {approx(m)}" for n, m in zip(concentration, medians)))
 print(f"{first_layer}: {int((colour_share > 0.5).sum())} of {len(colour_share)} kernels mostly colour")
 print("regulariser verdicts that held:", sum(h for h, _ in verdicts), "of", len(verdicts))
 print("(bench/filter_patterns.py measures the batched ascent's speed-up over the loop)")

@@ -52,6 +52,7 @@ import keras
 import tensorflow as tf
 
 from course_utils import cam, heatmaps
+from course_utils.measured import verdict
 from course_utils.images import cat_and_dog_image, to_uint8, walkthrough_image
 from course_utils.models import chapter_model, imagenet_class_names
 from course_utils.overlay import (gradient_image, plot_heatmap, plot_heatmap_grid,
@@ -290,13 +291,19 @@ if pets is not None:
 class_map = cam.class_activation_map(model, img, target)
 print("CAM reads layer:", cam.gap_head(model)[0], class_map.shape)
 acts, layer_grads, _ = cam.layer_gradients(model, img, target, list(L.cam_compare))
+with_cam = {}
 for name, g in zip(L.cam_compare, layer_grads):
     grad_map = cam.grad_cam(model, img, target, name)
     g = np.asarray(g)
     weighted = int(np.count_nonzero(g.reshape(-1, g.shape[-1]).mean(axis=0)))  # pooled per channel
     same = grad_map.shape == class_map.shape and np.allclose(grad_map, class_map, atol=1e-5)
+    with_cam[name] = heatmaps.correlation(grad_map, class_map)
     print(f"{name:20s} {str(grad_map.shape):9s} channels weighted {weighted:5d}  "
-          f"corr. with CAM {heatmaps.correlation(grad_map, class_map):.3f}  identical: {same}")
+          f"corr. with CAM {with_cam[name]:.3f}  identical: {same}")
+if L.cam in with_cam:
+    below = list(with_cam)[list(with_cam).index(L.cam) + 1:]
+    print(verdict(with_cam[L.cam] > 0.95 and all(with_cam[n] < with_cam[L.cam] - 0.2 for n in below),
+                  f"{L.cam} stays close to CAM; the layers below it drift apart"))
 
 # %% [markdown]
 # Where only a per-pixel linear map (a 1×1 conv, a ReLU) separates a layer from the head,
@@ -327,9 +334,13 @@ if boxes:
     box_report(grad_map, boxes, "Grad-CAM    ")
     box_report(plus_map, boxes, "Grad-CAM++  ")
 if boxes:
+    inside_share = {}
     for label, g in [("guided backprop", guided), ("guided Grad-CAM", guided_cam)]:
-        print(f"{label:16s}: {heatmaps.mass_in_mask(g, inside):.3f} of the gradient magnitude "
+        inside_share[label] = heatmaps.mass_in_mask(g, inside)
+        print(f"{label:16s}: {inside_share[label]:.3f} of the gradient magnitude "
               f"inside the boxes ({inside.mean():.3f} of the image)")
+    print(verdict(inside_share["guided Grad-CAM"] > inside_share["guided backprop"],
+                  "multiplied by Grad-CAM, guided backprop keeps more of itself on the animals"))
 
 fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
 plot_superimposed(img, grad_map, title=f"Grad-CAM, {family_layer}", ax=axes[0])

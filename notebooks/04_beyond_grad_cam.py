@@ -56,6 +56,7 @@ from course_utils.images import walkthrough_image
 from course_utils.walkthrough import animal_boxes, box_mask, boxes_at
 from course_utils.deconvnet import footprint, project_filters, projection_to_uint8, top_filters
 from course_utils.layers import feature_extractor
+from course_utils.measured import verdict
 from course_utils.models import load_imagenet_model
 from course_utils.occlusion import occlusion_drops, occlusion_sensitivity
 from course_utils.targets import class_scores
@@ -169,6 +170,15 @@ for depth, layer in layers_by_depth.items():
     share = np.mean([heatmaps.mass_in_mask(energy(p), on_animals) for p in projections[depth].images])
     measures[depth] = (extent, share)
     print(f"{depth:6s} {layer:16s} one unit sees ~{extent:5.1f} px   energy on the animals {share:.2f}")
+sees = {depth: m[0] for depth, m in measures.items()}
+on_boxes = {depth: m[1] for depth, m in measures.items()}
+print(verdict(sees["early"] < 5, "an early unit sees a few pixels: room for a piece of edge or a corner, no more"))
+print(verdict(5 <= sees["middle"] < 35, "a middle unit sees a few dozen pixels: room for a texture"))
+print(verdict(sees["late"] >= 35, "a late unit sees the size of a head or a leg: an object part"))
+print(verdict(on_boxes["early"] < on_animals.mean(), "early filters fire all over the grass and the sky: "
+              "less energy on the\n  animals than their boxes' share of the image"))
+print(verdict(on_boxes["early"] < on_boxes["middle"] < on_boxes["late"], "with depth, more and more of the "
+              "energy lands on the animals"))
 
 # %%
 fig, axes = plt.subplots(3, 4, figsize=(10, 7.8))
@@ -186,12 +196,10 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Both numbers move the way the seed says. The strongest `conv1` units project onto about two
-# pixels — nothing bigger than a piece of edge or a corner fits in that — and the filters fire
-# all over the grass and the sky: the animals get 0.17 of the energy although their boxes cover
-# 0.32 of the image. By `fire5` a unit's projection spans about 20 pixels, room for a texture
-# (wrinkled skin, grass), and 0.55 of the energy is on the animals; by `fire9` about 50 pixels,
-# the size of a head or a leg at this resolution, with 0.72 on the animals.
+# Read the two columns against the seed's reading; the lines under them say, from the numbers,
+# which parts of it hold on this photo. A unit that sees a few pixels can only answer "edge or
+# corner?"; one that sees a few dozen pixels can answer for a texture (wrinkled skin, grass); one
+# that sees fifty, at this resolution, for a head or a leg.
 #
 # **Guided backpropagation for comparison.** The guided rule also blocks the signal where the
 # forward pass was inactive. The same filters of the late layer, projected both ways:
@@ -207,17 +215,19 @@ for col in range(4):
         axes[row, col].axis("off")
 fig.tight_layout()
 plt.show()
+rule_share = {}
 for proj in (projections["late"], guided):
-    share = np.mean([heatmaps.mass_in_mask(energy(p), on_animals) for p in proj.images])
-    print(f"{proj.rule:9s} energy on the animals {share:.2f}")
+    rule_share[proj.rule] = np.mean([heatmaps.mass_in_mask(energy(p), on_animals) for p in proj.images])
+    print(f"{proj.rule:9s} energy on the animals {rule_share[proj.rule]:.2f}")
 similar = np.mean([heatmaps.correlation(energy(a), energy(b)) for a, b in zip(projections["late"].images, guided.images)])
 print(f"correlation of the two projections' energy: {similar:.2f}")
+print(verdict(rule_share["guided"] > rule_share["deconvnet"],
+              "guided backpropagation puts more of its energy on the animals than the deconvnet"))
 
 # %% [markdown]
-# Guided backpropagation's pictures are cleaner — 0.91 of their energy sits on the animals
-# against the deconvnet's 0.72 — because every ReLU on the way down vetoes what the forward pass
-# did not use. Remember that cleanliness; chapter 5's sanity checks ask whether it comes from the
-# model or from the image.
+# Guided backpropagation's pictures are cleaner (compare the two shares above) because every
+# ReLU on the way down vetoes what the forward pass did not use. Remember that cleanliness;
+# chapter 5's sanity checks ask whether it comes from the model or from the image.
 
 # %% [markdown]
 # **The checkerboard.** Look closely at the deconvnet pictures: many show a fine grid of
@@ -227,17 +237,21 @@ print(f"correlation of the two projections' energy: {similar:.2f}")
 # overlaps collect from two or four units and the others from one (Odena, Dumoulin & Olah 2016,
 # *Deconvolution and checkerboard artifacts*, Distill). Measured: the share of each projection's
 # energy on the four pixel parities (even/odd row × even/odd column). Without a grid each would
-# hold about 0.25.
+# hold about a quarter.
 
 # %%
 def parity_shares(projection):
     e = energy(projection)
     return [e[r::2, c::2].sum() / e.sum() for r in (0, 1) for c in (0, 1)]
 
+uneven = {}   # largest minus smallest parity share, per projection set
 print(f"{'':26s} energy on rows,cols =  even,even  even,odd  odd,even  odd,odd")
 for proj in list(projections.values()) + [guided]:
     shares = np.mean([parity_shares(p) for p in proj.images], axis=0)
     print(f"{proj.rule:9s} {proj.layer_name:16s} {'':22s}" + "".join(f"{s:10.2f}" for s in shares))
+    uneven[proj.rule, proj.layer_name] = max(shares) - min(shares)
+print(verdict(uneven["deconvnet", "conv1"] > 0.05, "the deconvnet's conv1 projections are uneven over "
+              "the parities (a grid):\n  the largest and smallest share differ by more than 0.05"))
 
 
 # %% [markdown]
@@ -271,12 +285,21 @@ LAYER = "fire9_concat"    # the last fire module (chapter 5 says why not conv10)
 grad = heatmaps.upsample(cam.grad_cam(model, img, target, LAYER), (H, W))
 print("occlusion grid:", grid.drops.shape, f"largest logit drop {grid.drops.max():.2f}, "
       f"largest rise {-grid.drops.min():.2f}")
+peak_in, with_grad = {}, {}
 for name, heat in [("Grad-CAM", grad), ("occlusion (logit)", occlusion), ("occlusion (probability)", occlusion_prob)]:
     row, col = heatmaps.peak_location(heat)
+    peak_in[name] = where(row, col)
     inside = [f"{k} {heatmaps.mass_in_box(heat, box, (H, W)):.2f}" for k, box in boxes.items()]
-    print(f"{name:24s} peak (row {row:3d}, col {col:3d}) → {where(row, col):6s}  mass in boxes: {', '.join(inside)}")
+    print(f"{name:24s} peak (row {row:3d}, col {col:3d}) → {peak_in[name]:6s}  mass in boxes: {', '.join(inside)}")
     if heat is not grad:  # on its own line: lines over 100 characters wrap mid-number
-        print(f"{'':24s} correlation with Grad-CAM {heatmaps.correlation(heat, grad):.2f}")
+        with_grad[name] = heatmaps.correlation(heat, grad)
+        print(f"{'':24s} correlation with Grad-CAM {with_grad[name]:.2f}")
+print(verdict(peak_in["Grad-CAM"] == peak_in["occlusion (logit)"] != "no box",
+              "Grad-CAM and occlusion (logit) peak on the same animal"))
+print(verdict(with_grad["occlusion (logit)"] > 0.5, "the two maps correlate clearly (above 0.5)"))
+print(verdict(with_grad["occlusion (probability)"] < with_grad["occlusion (logit)"] - 0.3,
+              "scored by probability, occlusion answers another question: it correlates far\n"
+              "  less with Grad-CAM"))
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(16, 4.4))
@@ -291,11 +314,10 @@ plt.show()
 
 # %% [markdown]
 # Two very different methods — one reads gradients inside the network, the other only watches
-# the output while hiding parts of the photo — agree on the main point: both peaks lie on the
-# calf, and the maps correlate at 0.81. The probability version shows why we score logits: a
-# probability also falls when a *competitor* (water buffalo, hartebeest) gains, so that map
-# answers a different question — its peak lies outside both boxes, in the sky, and it correlates
-# with Grad-CAM at only 0.15.
+# the output while hiding parts of the photo — agree on the main point when the lines above say
+# so: the same animal under both peaks, and a clear correlation. The probability version shows
+# why we score logits: a probability also falls when a *competitor* (water buffalo, hartebeest)
+# gains, so that map answers a different question, and its peak and correlation show it.
 #
 # ## Summary
 #

@@ -52,6 +52,7 @@ from skimage import data
 
 from course_utils import assets, cam, heatmaps
 from course_utils.images import walkthrough_image
+from course_utils.measured import approx, verdict
 from course_utils.walkthrough import animal_boxes, boxes_at
 from course_utils.faithfulness import (blurred, deletion_curve, deletion_insertion, insertion_curve,
                                       random_heatmap)
@@ -204,18 +205,36 @@ print_table("deletion")      # lower is better
 print()
 print_table("insertion")     # higher is better
 
+# The reading of the table, line by line, from its means (the sentences below refer to these).
+mean = {metric: {method: np.mean([getattr(scores[name][method], metric) for name in images]) for method in METHODS}
+        for metric in ("deletion", "insertion")}
+ins, dele = mean["insertion"], mean["deletion"]
+on_elephants = {method: scores[next(iter(images))][method].deletion for method in METHODS}
+print()
+print(verdict(min(ins["occlusion"], ins["Grad-CAM"]) > max(ins["random"], ins["random blobs"]) + 0.2,
+              "insertion: occlusion and Grad-CAM far ahead of both random baselines (by 0.2 or more)"))
+print(verdict(dele["guided Grad-CAM"] == min(dele.values()),
+              "deletion: guided Grad-CAM's scattered speckles \"win\" (the lowest mean)"))
+print(verdict(abs(dele["random"] - dele["Grad-CAM"]) < 0.05,
+              "deletion: the random pixel order about ties Grad-CAM (means within 0.05)"))
+print(verdict(dele["random blobs"] > dele["Grad-CAM"] + 0.05,
+              "deletion: random blobs, Grad-CAM's shape, do clearly worse than Grad-CAM"))
+print(verdict(on_elephants["random"] == max(on_elephants.values()),
+              f"deletion on the {next(iter(images))}: the random order is the worst of all"))
+
 # %% [markdown]
 # Read the table slowly; it is the chapter's lesson in miniature.
 #
-# * **Insertion** ranks the methods the way the pictures suggest: occlusion (mean 0.80; it
-#   measures exactly this kind of evidence) and Grad-CAM (0.68) far ahead of the random order
-#   (0.15) and the random blobs (0.34).
+# * **Insertion** ranks the methods the way the pictures suggest: occlusion (it measures exactly
+#   this kind of evidence) and Grad-CAM far ahead of the random order and the random blobs.
 # * **Deletion** is dominated by *how* pixels are removed, not by *which*. Removing scattered
 #   single pixels (the random order, and guided Grad-CAM's sharp speckles) turns the photo into
 #   noise the network has never seen, and the probability collapses whatever was removed: guided
-#   Grad-CAM "wins" with 0.04 and the random order ties Grad-CAM at 0.15. Random blobs, which
-#   share Grad-CAM's blobby shape, do clearly worse (0.24); on the elephants, where the evidence
-#   is spread over two animals, the random order is the worst of all (0.47).
+#   Grad-CAM "wins", and the random order can tie Grad-CAM. Random blobs, which share Grad-CAM's
+#   blobby shape, do worse; on the elephants, where the evidence is spread over two animals, the
+#   random order can even be the worst of all.
+# * Each of these readings is a line under the table, printed with ✓ only if this run's means
+#   support it; a ✗ says where your run differs.
 # * So no single number certifies a heatmap: a metric has its own biases, and we should compare
 #   methods only with maps of similar shape, or with both curves.
 #
@@ -249,10 +268,26 @@ with warnings.catch_warnings():
 print(f"cascade: {time.perf_counter() - start:.0f} s")
 
 # %%
+# A randomised network's map is largely noise, and so is its similarity to anything: its digits
+# change from CPU to CPU (≈). What holds everywhere is printed under the table, from the numbers.
 widths = [max(7, len(label) + 1) for label in cascade.labels]   # narrow: 11 columns in 100 characters
 print(f"{'randomised to':15s}" + "".join(f"{label:>{w}s}" for label, w in zip(cascade.labels, widths)))
 for method, values in cascade.similarity.items():
-    print(f"{method:15s}" + "".join(f"{v:{w}.2f}" for v, w in zip(values, widths)))
+    cells = [f"{values[0]:.2f}"] + [approx(v) for v in values[1:]]   # column 0: the intact model itself
+    print(f"{method:15s}" + "".join(f"{c:>{w}s}" for c, w in zip(cells, widths)))
+sim = cascade.similarity
+at = {label: i for i, label in enumerate(cascade.labels)}          # column of each randomisation step
+print()
+print(verdict(min(sim["edge detector"]) > 0.999, "the edge detector never changes: it ignores the model"))
+print(verdict(max(sim["Grad-CAM"][at["conv10"]], sim["occlusion"][at["conv10"]]) < 0.6,
+              "Grad-CAM and occlusion lose most of their ranking once conv10 is re-drawn (< 0.6)"))
+print(verdict(all(abs(v) < 0.4 for m in ("Grad-CAM", "occlusion") for v in sim[m][-3:]),
+              "…and end near zero (within ±0.4 over the last three steps)"))
+print(verdict(sim["guided backprop"][at["conv10"]] > 0.9 and sim["guided backprop"][at["fire6"]] > 0.8,
+              "guided backprop barely moves: above 0.9 after conv10, above 0.8 with four\n"
+              "  fire modules destroyed"))
+print(verdict(sim["guided Grad-CAM"][at["conv10"]] > sim["Grad-CAM"][at["conv10"]] + 0.2,
+              "guided Grad-CAM inherits part of that: after conv10 it stays well above Grad-CAM"))
 
 # %% [markdown]
 # **What a whole-map Spearman measures.** The similarity is the Spearman rank correlation over
@@ -271,8 +306,8 @@ for method in ("Grad-CAM", "guided backprop", "occlusion"):
     intact, after = cascade.maps[method][0], cascade.maps[method][1]
     a, b = hottest(intact), hottest(after)
     peaks = [where(*heatmaps.peak_location(m, (H, W))) for m in (intact, after)]
-    print(f"{method:16s} Spearman {cascade.similarity[method][1]:5.2f}   hottest-10% overlap "
-          f"{(a & b).sum() / (a | b).sum():.2f}   peak: {peaks[0]} → {peaks[1]}")
+    print(f"{method:16s} Spearman {approx(cascade.similarity[method][1]):>6s}   hottest-10% overlap "
+          f"{approx((a & b).sum() / (a | b).sum())}   peak: {peaks[0]} → {peaks[1]}")
 
 # %% [markdown]
 # Why can a Grad-CAM map still point at the calf once `conv10` is random? Grad-CAM at
@@ -309,15 +344,14 @@ plt.xticks(rotation=45)
 plt.show()
 
 # %% [markdown]
-# The edge detector's similarity stays at exactly 1.00: it ignores the model, and the test
-# exposes it at once. Grad-CAM and occlusion lose most of their ranking the moment the classifier
-# `conv10` is re-drawn (0.40 and 0.41), stay at or below 0.5 from there on apart from one
-# occlusion step (0.83 at fire8), and end near zero: their maps depend on what the network has learned,
-# which is what an explanation must do. Guided backpropagation barely moves: 0.99 after `conv10`,
-# still above 0.9 with four fire modules destroyed, 0.72 with six. Its crisp pictures come
-# largely from the image and the architecture (the ReLU masks, the pooling switches), not from
-# what the model learned — Adebayo et al.'s central finding, measured here. Guided Grad-CAM
-# inherits part of that insensitivity from its guided-backprop factor (0.76 after `conv10`).
+# Read the lines under the table (each ✓ was earned by this run's numbers). The edge detector
+# ignores the model, and the test exposes it at once. Grad-CAM and occlusion lose most of their
+# ranking the moment the classifier `conv10` is re-drawn and end near zero: their maps depend on
+# what the network has learned, which is what an explanation must do. Guided backpropagation
+# barely moves. Its crisp pictures come largely from the image and the architecture (the ReLU
+# masks, the pooling switches), not from what the model learned — Adebayo et al.'s central
+# finding, measured here. Guided Grad-CAM inherits part of that insensitivity from its
+# guided-backprop factor.
 #
 # ## 3. Compare for yourself
 #

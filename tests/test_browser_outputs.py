@@ -22,21 +22,35 @@ def _widget(text):
 
 
 def test_strip_drops_bars_replaces_explorers_keeps_the_rest():
-    cell = nbformat.v4.new_code_cell("x")
+    work = nbformat.v4.new_code_cell("x")
     printed = nbformat.v4.new_output("stream", name="stdout", text="accuracy 0.83\n")
     picture = nbformat.v4.new_output("display_data", data={"image/png": "iVBO", "text/plain": "<Figure>"})
-    cell.outputs = [_widget("conv1 × 64 filters:   0%|          | 0/30 [00:00<?, ?it/s]"), printed,
-                    _widget("VBox(children=(HBox(children=(Dropdown(description='layer',"), picture]
-    nb = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("VBox(children= in prose")])
+    work.outputs = [_widget("conv1 × 64 filters:   0%|          | 0/30 [00:00<?, ?it/s]"), printed, picture]
+    explorer = nbformat.v4.new_code_cell("explorer(acts)")
+    # run without a frontend (notebooks.run), the explorer's first draw lands in the cell
+    first_draw = nbformat.v4.new_output("stream", name="stdout", text="conv2d_4, channel 0\n")
+    explorer.outputs = [_widget("VBox(children=(HBox(children=(Dropdown(description='layer',"), first_draw,
+                        nbformat.v4.new_output("display_data", data={"image/png": "iVBO", "text/plain": "<Figure>"})]
+    nb = nbformat.v4.new_notebook(cells=[work, explorer, nbformat.v4.new_markdown_cell("VBox(children= in prose")])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
 
     nbs.strip_widget_outputs(nb)
 
-    assert [o.get("data", {}).get("text/plain", o.get("text")) for o in cell.outputs] == [
-        "accuracy 0.83\n", nbs.EXPLORER_NOTE, "<Figure>"]
+    texts = [[o.get("data", {}).get("text/plain", o.get("text")) for o in c.outputs] for c in nb.cells[:2]]
+    assert texts == [["accuracy 0.83\n", "<Figure>"], [nbs.EXPLORER_NOTE]]
     assert "widgets" not in nb.metadata
-    assert nb.cells[1].source == "VBox(children= in prose"  # markdown is never touched
+    assert nb.cells[2].source == "VBox(children= in prose"  # markdown is never touched
     nbformat.validate(nb)
+
+
+def test_run_executes_a_widget_cell_and_the_next(tmp_path):
+    """notebooks.run does not play the Output widget's frontend (the race that lost replies)."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import ipywidgets as w\nout = w.Output()\nwith out:\n    print('drawn')\nout"),
+        nbformat.v4.new_code_cell("print('next cell')")])
+    nbs.run(nb, tmp_path, timeout=120)
+    assert "drawn" in "".join(o.get("text", "") for o in nb.cells[0].outputs)   # in the cell, not a widget
+    assert nb.cells[1].outputs[0]["text"] == "next cell\n"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")),

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from course_utils.notebooks import find_source, read_source
+from course_utils.notebooks import find_source, read_source, run
 
 from conftest import needs_shared_mirror
 
@@ -47,23 +47,10 @@ def output_text(nb) -> str:
 @needs_shared_mirror("images/elephant.jpg")
 @pytest.mark.parametrize("chapter", sorted(SMALL_RUNS))
 def test_chapter_runs_on_xception(chapter, tmp_path):
-    from nbclient import NotebookClient
-
-    from nbclient.exceptions import CellTimeoutError
-
     source = find_source(chapter)
-    for attempt in (1, 2):
-        nb = with_parameters(read_source(source), SMALL_RUNS[chapter])
-        try:
-            # Raises CellExecutionError (with the failing cell and traceback) on any error.
-            NotebookClient(nb, timeout=600, kernel_name="python3",
-                           resources={"metadata": {"path": str(source.parent)}}).execute()
-            break
-        except CellTimeoutError:
-            # Seen on a loaded 2-core machine: the kernel idle while nbclient still waits for a
-            # reply that was lost. A fresh kernel once; a real hang times out twice and fails.
-            if attempt == 2:
-                raise
+    nb = with_parameters(read_source(source), SMALL_RUNS[chapter])
+    # Raises CellExecutionError (with the failing cell and traceback) on any error.
+    run(nb, source.parent, timeout=600)
     text = output_text(nb)
     for expected in EXPECTED[chapter]:
         assert expected in text, f"chapter {chapter} on Xception never printed {expected!r}"
