@@ -114,3 +114,23 @@ def test_choosing_a_layer_compiles_its_step_before_run_is_pressed(small_model, c
     printed = capsys.readouterr().out
     assert "conv_b filter 0, plain" in printed and "Cannot run" not in printed
     assert max(len(line) for line in printed.splitlines()) < 100
+
+
+def test_every_explorer_is_a_box_that_explains_a_lost_kernel(small_model):
+    """After a reopen (no live models) JupyterLab marks views disconnected; the explorer's own
+    style sheet shows the re-run line on its box and hides the per-control broken-link icons.
+    The browser half (the line shown, no icon) is checked by `make test-browser`."""
+    import ipywidgets
+
+    from course_utils.widgets import activations, box, cam, compare, filters as filter_widgets
+
+    made = filter_widgets.filter_explorer(small_model, layers=["conv_b"], size=16)
+    assert box.EXPLORER_CLASS in made._dom_classes
+    style = made.children[-1]
+    assert isinstance(style, ipywidgets.HTML) and style.layout.display == "none"
+    assert box.RECONNECT_HINT in style.value and ".jupyter-widgets-disconnected::before" in style.value
+    assert isinstance(made.children[0], ipywidgets.HBox)          # rows first, as before
+    # every chapter's explorer module builds its box with explorer_box
+    for module in (activations, cam, compare, filter_widgets):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert "return explorer_box(" in source and "widgets.VBox(" not in source, module.__name__

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import validate
+from .box import explorer_box
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -65,4 +66,4 @@ def activation_explorer(activations: Mapping[str, np.ndarray], cmap: str = "viri
     layer.observe(redraw, names="value")
     channel.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([layer, channel]), out])
+    return explorer_box(widgets.HBox([layer, channel]), out)

@@ -11,6 +11,7 @@ from ..heatmaps import peak_location
 from ..model_io import ModelLike, keras_model, network_input
 from ..overlay import superimpose
 from ..targets import class_probabilities
+from .box import explorer_box
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -85,4 +86,4 @@ def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | No
     for control in (klass, layer, method, opacity):
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([klass, layer]), widgets.HBox([method, opacity]), out])
+    return explorer_box(widgets.HBox([klass, layer]), widgets.HBox([method, opacity]), out)

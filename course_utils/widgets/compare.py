@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..heatmaps import at_image_size, normalize
+from .box import explorer_box
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -86,4 +87,4 @@ def comparison_explorer(images: dict, maps: dict, scores: dict, alpha: float = 0
     image.observe(redraw, names="value")
     chosen.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([image, chosen]), out])
+    return explorer_box(widgets.HBox([image, chosen]), out)

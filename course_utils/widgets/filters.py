@@ -10,6 +10,7 @@ import numpy as np
 from .. import filters, regularizers
 from ..model_io import keras_model as _keras_model
 from ..model_io import spatial_conv_layers
+from .box import explorer_box
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -139,4 +140,4 @@ def filter_explorer(model: ModelLike, layers: Sequence[str] | None = None, size:
     rung.observe(prepare, names="value")
     run.on_click(on_run)
     on_run(None)
-    return widgets.VBox([widgets.HBox([layer, index, rung]), widgets.HBox([steps, rate, run]), out])
+    return explorer_box(widgets.HBox([layer, index, rung]), widgets.HBox([steps, rate, run]), out)

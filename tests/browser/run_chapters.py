@@ -8,7 +8,8 @@ cleanly), run all cells, move every widget control and time until its output red
 close, shut the kernel down, reopen (a learner coming back tomorrow) and check again.
 Fails on "Error displaying widget", stderr or traceback output, a raw widget repr
 (`VBox(children=...`), a frozen progress bar, a printed line of 100 characters or more, or a
-widget update slower than 2 s. Prints each chapter's run time and every widget latency.
+widget update slower than 2 s, or a reopened explorer showing broken-link icons instead of the
+line that says to re-run its cell. Prints each chapter's run time and every widget latency.
 Kept out of `make test` (pytest does not collect this file): it needs Chromium and ~1 min per
 chapter. Chromium is Debian's (`apt-get install chromium`, or $CHROMIUM); never downloaded.
 Every wait is bounded, and JupyterLab and its kernels are stopped however the run ends
@@ -33,6 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from course_utils.notebooks import install_lab_settings  # noqa: E402
+from course_utils.widgets.box import RECONNECT_HINT  # noqa: E402
 
 MAX_LATENCY_S = 2.0
 RUN_TIMEOUT_S = 1200
@@ -189,6 +191,13 @@ def problems(page) -> list[str]:
     return page.evaluate(JS_PROBLEMS, [panel(page), BAD_TEXT, MAX_LINE])
 
 
+# ipywidgets draws a disconnected view's broken-link icon as its ::before; an explorer's box
+# draws its re-run line there instead (course_utils/widgets/box.py).
+JS_BOX_NOTE = "el => getComputedStyle(el, '::before').content"
+JS_VISIBLE_BROKEN_LINKS = """el => [...el.querySelectorAll('.jupyter-widgets-disconnected')]
+    .filter(e => getComputedStyle(e, '::before').display !== 'none').length"""
+
+
 def explorers(page):
     """The outer box of every interactive explorer (a widget box holding an Output)."""
     boxes = panel(page).query_selector_all(".jp-OutputArea-output .widget-vbox")
@@ -245,7 +254,8 @@ def move_widgets(page) -> list[tuple[str, float]]:
     for root in explorers(page):
         controls = [c for c in root.query_selector_all(
             ".widget-dropdown, .widget-select-multiple, .widget-slider, .widget-inline-hbox, "
-            "button.widget-button") if not c.evaluate("el => !!el.closest('.widget-output')")]
+            "button.widget-button") if not c.evaluate("el => !!el.closest('.widget-output')")
+            and c.is_visible()]   # what a learner can see (an explorer's style sheet is hidden)
         buttons = [c for c in controls if "widget-button" in (c.get_attribute("class") or "")]
         for control in [c for c in controls if c not in buttons] + buttons:
             desc = control.evaluate(
@@ -283,6 +293,8 @@ def check_chapter(page, lab: Lab, name: str, shots: Path, stats: dict) -> list[s
     failures += [f"widget '{what}' took {s:.2f} s (limit {MAX_LATENCY_S} s)"
                  for what, s in stats["latencies"] if s > MAX_LATENCY_S]
     failures += [f"after moving widgets: {p}" for p in problems(page)]
+    failures += [f"explorer {i + 1} says it is not connected while its kernel runs"
+                 for i, box in enumerate(explorers(page)) if RECONNECT_HINT in box.evaluate(JS_BOX_NOTE)]
     page.screenshot(path=str(shots / f"{stem}-run.png"), full_page=False)
     page.evaluate(JS_RUN, "docmanager:save")
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
@@ -307,6 +319,12 @@ def check_chapter(page, lab: Lab, name: str, shots: Path, stats: dict) -> list[s
             continue
         if not box.query_selector(".widget-output img, .widget-output pre"):
             failures.append(f"after save + reopen: explorer {i + 1} shows no picture or text")
+        # No live model now: one line saying what to do, no broken-link icon on each control.
+        if RECONNECT_HINT not in box.evaluate(JS_BOX_NOTE):
+            failures.append(f"after save + reopen: explorer {i + 1} does not say to re-run its cell")
+        icons = box.evaluate(JS_VISIBLE_BROKEN_LINKS)
+        if icons:
+            failures.append(f"after save + reopen: explorer {i + 1} shows {icons} broken-link icons")
     page.screenshot(path=str(shots / f"{stem}-reopened.png"), full_page=False)
     return failures
 
