@@ -134,3 +134,19 @@ def test_every_explorer_is_a_box_that_explains_a_lost_kernel(small_model):
     for module in (activations, cam, compare, filter_widgets):
         source = Path(module.__file__).read_text(encoding="utf-8")
         assert "return explorer_box(" in source and "widgets.VBox(" not in source, module.__name__
+
+
+def test_explorer_pictures_are_pillow_pngs_enlarged_by_whole_pixels():
+    import io
+
+    from PIL import Image
+
+    from course_utils.widgets import picture
+
+    ramp = picture.colormapped(np.arange(49.0).reshape(7, 7))
+    assert ramp.shape == (7, 7, 3) and ramp.dtype == np.uint8
+    assert not np.array_equal(ramp[0, 0], ramp[-1, -1])                       # min and max differ
+    assert np.array_equal(picture.colormapped(np.zeros((3, 3)))[0, 0], ramp[0, 0])   # blank = lowest colour
+    shown = Image.open(io.BytesIO(picture.png(ramp)))
+    assert shown.size == (301, 301) and shown.size[0] % 7 == 0             # 43 × 7 px: whole pixels
+    assert picture.side_by_side([ramp, ramp], gap=6).shape == (7, 20, 3)

@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import validate
 from .box import explorer_box
+from .picture import colormapped, show
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,7 +41,6 @@ def channel_view(activations: Mapping[str, np.ndarray], layer: str, channel: int
 def activation_explorer(activations: Mapping[str, np.ndarray], cmap: str = "viridis") -> ipywidgets.VBox:
     """Dropdown of layers + channel slider wired to `channel_view`; returns the widget box."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
     names = list(activations)
     # Wide enough at 1440 px that one arrow-key step or a small drag reaches any of 256 channels.
@@ -57,11 +57,7 @@ def activation_explorer(activations: Mapping[str, np.ndarray], cmap: str = "viri
         channel_map, caption = channel_view(activations, layer.value, min(channel.value, channel.max))
         with out:
             out.clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(4, 4))
-            ax.matshow(channel_map, cmap=cmap)
-            ax.set_title(caption, fontsize=8)
-            ax.axis("off")
-            plt.show()
+            show(colormapped(channel_map, cmap), caption)
 
     layer.observe(redraw, names="value")
     channel.observe(redraw, names="value")

@@ -12,6 +12,7 @@ from ..model_io import ModelLike, keras_model, network_input
 from ..overlay import superimpose
 from ..targets import class_probabilities
 from .box import explorer_box
+from .picture import show
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,7 +56,6 @@ def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | No
                  top: int = 5) -> "ipywidgets.VBox":
     """Dropdowns for class (top-k), layer and method, an opacity slider; returns the widget box."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
     layers = list(layers) if layers is not None else cam.conv_block_layers(model)
     classes = top_classes(model, image, top)
@@ -77,11 +77,7 @@ def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | No
             except ValueError as exc:  # e.g. CAM on a model without a pooled head: say why
                 print(exc)
                 return
-            fig, ax = plt.subplots(figsize=(5, 5))
-            ax.imshow(blended)
-            ax.set_title(caption, fontsize=8, wrap=True)
-            ax.axis("off")
-            plt.show()
+            show(blended, caption)
 
     for control in (klass, layer, method, opacity):
         control.observe(redraw, names="value")

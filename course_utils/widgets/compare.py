@@ -8,6 +8,7 @@ import numpy as np
 
 from ..heatmaps import at_image_size, normalize
 from .box import explorer_box
+from .picture import show, side_by_side
 
 if TYPE_CHECKING:
     import ipywidgets
@@ -51,7 +52,6 @@ def comparison_view(images: dict, maps: dict, scores: dict, image_name: str,
 def comparison_explorer(images: dict, maps: dict, scores: dict, alpha: float = 0.4) -> "ipywidgets.VBox":
     """Image dropdown + method multi-select wired to `comparison_view`; returns the widget box."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
 
     from ..images import to_uint8
     from ..overlay import superimpose
@@ -71,18 +71,12 @@ def comparison_explorer(images: dict, maps: dict, scores: dict, alpha: float = 0
                 print("Choose at least one method.")
                 return
             panels, caption = comparison_view(images, maps, scores, image.value, chosen.value)
-            print(caption)  # as text, not a suptitle: a narrow figure (one method) overlapped it
-            fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3 * (len(panels) + 1), 3.4),
-                                     layout="constrained")
             shown = to_uint8(images[image.value])
-            axes[0].imshow(shown)
-            axes[0].set_title(image.value, fontsize=9)
-            for ax, (title, heat) in zip(axes[1:], panels):
-                ax.imshow(superimpose(shown, normalize(heat, warn=False), alpha))
-                ax.set_title(title, fontsize=8)
-            for ax in axes:
-                ax.axis("off")
-            plt.show()
+            pictures = [shown] + [superimpose(shown, normalize(heat, warn=False), alpha) for _, heat in panels]
+            titles = [image.value] + [title.replace("\n", ": ") for title, _ in panels]
+            # one line per panel, left to right, then the pictures in that order
+            show(side_by_side(pictures), caption + "\n" + "\n".join(
+                f"{i}. {t}" for i, t in enumerate(titles, 1)), display_px=0)
 
     image.observe(redraw, names="value")
     chosen.observe(redraw, names="value")

@@ -1,7 +1,6 @@
 """Chapter 2's explorer: pick a layer, a filter, steps, learning rate and regulariser; see its pattern."""
 from __future__ import annotations
 
-import io
 import threading
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ from .. import filters, regularizers
 from ..model_io import keras_model as _keras_model
 from ..model_io import spatial_conv_layers
 from .box import explorer_box
+from .picture import png
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 # The explorer's default run: answers within 2 s on 2 CPU cores even on a layer not run before
 # (make test-browser measures it). The chapter's own cells show the book's 30 steps.
 EXPLORER_STEPS = 20
-DISPLAY_PX = 300  # the explorer's picture is scaled up by a whole factor to at least this size
 
 
 def pattern_view(model: ModelLike, layer: str, filter_index: int, steps: int = 30, learning_rate: float = 10.0,
@@ -53,17 +52,6 @@ def prepare_pattern_view(model: ModelLike, layer: str, regularizer: str = "plain
     soon as a layer or rung is chosen, so the compile is done by the time Run is pressed."""
     filters.optimize_patterns(model, layer, [0], steps=1, size=size, regularizer=regularizer, progress=False,
                               steps_per_call=1)
-
-
-def _png(pattern: np.ndarray) -> bytes:
-    """The pattern as PNG bytes (Pillow: a few ms, where a matplotlib figure takes ~0.2 s)."""
-    from PIL import Image
-
-    picture = Image.fromarray(np.asarray(pattern, dtype="uint8"))
-    scale = max(1, -(-DISPLAY_PX // max(picture.size)))  # whole pixels: sharp, not smoothed
-    buffer = io.BytesIO()
-    picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 def filter_explorer(model: ModelLike, layers: Sequence[str] | None = None, size: int | tuple[int, int] | None = None,
@@ -132,7 +120,7 @@ def filter_explorer(model: ModelLike, layers: Sequence[str] | None = None, size:
                     print(f"Cannot run this combination: {exc}")
                     return
                 print(caption.replace(": activation", ":\nactivation"))  # two short lines
-                display(Image(data=_png(pattern)))
+                display(Image(data=png(pattern)))
         finally:
             run.disabled, run.description = False, "Run"
 
