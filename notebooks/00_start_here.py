@@ -59,12 +59,16 @@
 #
 # ## Exercises and grading
 #
-# Chapters 1–4 each have an exercise notebook in [`exercises/`](exercises/) (three exercises,
-# easy to hard; chapter 5 uses exercise 4.3). Fill in the cells marked `# YOUR CODE HERE` and run the check cell below each one: it
-# prints ✅ when your answer passes, ❌ with what to fix, ⏳ while the answer is still `None`.
-# Your teacher grades the handed-in notebook with stricter hidden tests (`make grade`), each
-# submission in its own sandbox, so a ✅ is a very good sign but not yet the grade. Run the
-# notebook top to bottom before you hand it in. Solved versions are in `solutions/`.
+# Chapters 1–4 each have an exercise notebook in [`exercises/`](exercises/): three graded
+# exercises, easy to hard, and one answered in your own words (chapter 5's ideas are practised
+# in exercises 4.2 and 4.3). Fill in the cells marked `# YOUR CODE HERE` and run the check cell
+# below each one: it prints **PASS** when your answer is right, **FAIL** with what to look at,
+# **NOT YET** while the answer is still `None`. Your teacher's grader (`make grade`) uses the same
+# judge, so a PASS means full marks there too, on one condition: it re-runs your notebook from
+# top to bottom, each submission in its own sandbox, with the course's own versions of what an
+# exercise asks you to write switched off. So write them yourself, run the notebook top to
+# bottom before you hand it in, and the checks you saw are the grade. The answers in your own
+# words are read by your teacher, not scored. Solved versions are in `solutions/`.
 #
 # ## Widgets, saving and coming back
 #

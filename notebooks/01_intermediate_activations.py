@@ -359,8 +359,8 @@ print(caption)
 #   their averages say more about the class. Whether they also get sparser, and how steadily,
 #   is measured above on this cat and on 100 photos rather than assumed.
 #
-# **Exercises:** [`exercises/01_exercises.ipynb`](exercises/01_exercises.ipynb) — activation
-# shapes, the strongest channel of `conv2d_2`, and max pooling by hand.
+# **Exercises:** [`exercises/01_exercises.ipynb`](exercises/01_exercises.ipynb) — sparsity and
+# likeness per layer on a photo you choose, and the inference-mode trap.
 #
 # **Next:** [chapter 2](02_filter_patterns.ipynb) turns the question around: instead of asking
 # what a filter does *on one image*, it asks which image a filter likes best.

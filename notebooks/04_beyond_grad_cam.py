@@ -330,7 +330,7 @@ plt.show()
 #   of one forward pass per patch position; score logits, not probabilities.
 #
 # **Exercises:** [`exercises/04_exercises.ipynb`](exercises/04_exercises.ipynb), exercises 4.1
-# (occlude one patch) and 4.2 (an occlusion map).
+# (occlude one patch) and 4.2 (occlusion maps of a trained and a randomised model).
 #
 # **Next:** [chapter 5](05_trusting_heatmaps.ipynb) puts every method on trial: can we trust a
 # heatmap?

@@ -30,18 +30,24 @@
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import textwrap
+
 import numpy as np
 import keras
+import matplotlib.pyplot as plt
 import tensorflow as tf
 
 from course_utils.grading.checks import check
 from course_utils.grading.fixtures import (ASCENT_RATE, ASCENT_STEPS, BLUR_SIGMA, EDGE_FILTERS, edge_model,
                                            pattern_start, probe)
+from course_utils.grading import fixtures
+from course_utils.measured import approx, verdict
 from course_utils.regularizers import gaussian_blur, gaussian_kernel
 
 keras.utils.set_random_seed(0)
 model = edge_model()                            # (1, 32, 32, 3) image → (1, 28, 28, 4) `edges` activation
-loss_probe = probe((1, 12, 12, 4), seed=3)      # a made-up activation to test your loss on
+loss_probe = probe((1, 12, 12, 4), seed=3)      # a made-up activation to test your loss on (NumPy)
+tall_probe = fixtures.tall_probe()                # another one, 9x14: the check passes it as a tensor
 start_image = pattern_start()                   # grey with a little noise: where the ascent starts
 print(dict(enumerate(EDGE_FILTERS)))
 print(f"steps {ASCENT_STEPS}, learning rate {ASCENT_RATE}, blur sigma {BLUR_SIGMA}")
@@ -52,14 +58,16 @@ print(f"steps {ASCENT_STEPS}, learning rate {ASCENT_RATE}, blur sigma {BLUR_SIGM
 # Write `filter_loss(activation, filter_index)`: the **mean** of channel `filter_index` of an
 # activation of shape `(1, h, w, channels)`, **leaving out a 2-pixel border** on every side
 # (so border artefacts don't dominate). It must return one number and work on NumPy arrays and
-# on tensors (`tf.reduce_mean` of a slice does both).
+# on tensors (`tf.reduce_mean` of a slice does both): the check tries it on a 12×12 NumPy array
+# and on a 9×14 tensor.
 
 # %% grading={"solution": "ex2_1"}
 def filter_loss(activation, filter_index):
     return tf.reduce_mean(activation[:, 2:-2, 2:-2, filter_index])
 
 # %% grading={"check": "ex2_1"}
-check("ex2_1", [filter_loss(loss_probe, k) for k in range(4)])
+check("ex2_1", {"numpy": [filter_loss(loss_probe, k) for k in range(4)], "tensor": [filter_loss(tf.constant(tall_probe), k) for k in range(4)]})
+
 
 # %% [markdown] grading={"explanation": "ex2_1"}
 # **Why.** Maximising the *mean* of one channel asks for an input that makes the filter fire
@@ -76,6 +84,8 @@ check("ex2_1", [filter_loss(loss_probe, k) for k in range(4)])
 # 2. take the gradient of the loss with respect to the image;
 # 3. **normalise** it to unit L2 norm over the whole tensor (`tf.math.l2_normalize`);
 # 4. return `image + learning_rate * gradient`.
+#
+# The check takes one step for filter 1 with `ASCENT_RATE` and one for filter 3 with rate 2.5.
 
 # %% grading={"solution": "ex2_2"}
 def gradient_ascent_step(image, filter_index, learning_rate):
@@ -86,7 +96,8 @@ def gradient_ascent_step(image, filter_index, learning_rate):
     return image + learning_rate * grads
 
 # %% grading={"check": "ex2_2"}
-check("ex2_2", gradient_ascent_step(tf.constant(start_image), 1, ASCENT_RATE))
+check("ex2_2", {"filter_1": gradient_ascent_step(tf.constant(start_image), 1, ASCENT_RATE), "filter_3": gradient_ascent_step(tf.constant(start_image), 3, 2.5)})
+
 
 # %% [markdown] grading={"explanation": "ex2_2"}
 # **Why.** The gradient says in which direction each pixel should move to raise the filter's
@@ -124,8 +135,19 @@ def rough(pattern):
 plain, blurred = ascend(False), ascend(True)
 roughness = [rough(plain), rough(blurred)]
 activation = [float(filter_loss(model(p[None]), 0)) for p in (plain, blurred)]
-print(f"roughness: plain {roughness[0]:.3f}, blurred {roughness[1]:.3f}")
-print(f"filter 0 activation: plain {activation[0]:.2f}, blurred {activation[1]:.2f}")
+kept = activation[1] / activation[0]
+print(f"roughness: plain {approx(roughness[0], '.3f')}, blurred {approx(roughness[1], '.3f')}")
+print(f"filter 0 activation: plain {approx(activation[0])}, blurred {approx(activation[1])}: "
+      f"the blur keeps {approx(100 * kept, '.0f')}% of it")
+print(verdict(roughness[1] < roughness[0] / 2, "the blurred pattern is less than half as rough as the plain one"))
+print(verdict(kept < 1, "the blur costs activation"))
+print(verdict(kept < 0.5, "it costs more than half of it: the price is not small here"))
+fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
+for ax, pattern, name in zip(axes, (plain, blurred), ("plain", "blurred")):
+    shown = (pattern - pattern.min()) / (pattern.max() - pattern.min())
+    ax.imshow(shown)
+    ax.set(title=f"{name} ascent, filter 0", xticks=[], yticks=[])
+plt.show()
 
 # %% grading={"check": "ex2_3"}
 check("ex2_3", {"plain": plain, "blurred": blurred, "roughness": roughness, "activation": activation})
@@ -136,8 +158,10 @@ check("ex2_3", {"plain": plain, "blurred": blurred, "roughness": roughness, "act
 # every step removes those frequencies as fast as they appear, so the pattern keeps only the
 # smooth, low-frequency stripes the filter actually prefers: the roughness falls. The price is
 # a lower activation: the blurred pattern is a constrained optimum, so it cannot reach the
-# activation of the unconstrained one. That trade (a more natural-looking pattern for a little
-# less activation) is what every rung of the ladder makes.
+# activation of the unconstrained one. How large the price is, the printed share says: for this
+# edge filter, whose ascent gains much of its activation from sharp pixel-scale contrast, the
+# blur costs a large part of it (the third verdict line). Every rung of the ladder makes that
+# trade, a more readable pattern for less activation; the numbers say what it costs.
 
 # %% [markdown] grading={"statement": "ex2_4"}
 # ## Exercise 2.4 (in words, read by your teacher) · What does the blur buy, and what does it cost?
@@ -147,10 +171,13 @@ check("ex2_3", {"plain": plain, "blurred": blurred, "roughness": roughness, "act
 
 # %% grading={"solution": "ex2_4"}
 interpretation_2 = (
-    "The blur made the pattern much smoother (lower roughness) and cost a large part of the activation, because it removes "
-    "the high-frequency noise the plain ascent is free to add while the filter's preferred stripes are "
-    "smooth enough to survive it. I would show the blurred pattern: it shows the vertical-edge stripes without noise."
+    f"The blur took the roughness from {approx(roughness[0], '.3f')} to {approx(roughness[1], '.3f')} and kept "
+    f"{approx(100 * kept, '.0f')}% of filter 0's activation"
+    + (", a large price" if kept < 0.5 else ", a moderate price")
+    + ", because it removes the high-frequency contrast the plain ascent is free to add and the filter also "
+    "rewards. I would show the blurred pattern: it shows the vertical-edge stripes without pixel noise."
 )
+print(textwrap.fill(interpretation_2, 99))
 
 # %% grading={"check": "ex2_4"}
 check("ex2_4", interpretation_2)

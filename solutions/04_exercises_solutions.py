@@ -30,13 +30,17 @@
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import textwrap
+
 import numpy as np
 import keras
+import matplotlib.pyplot as plt
 from scipy.stats import spearmanr
 
 from course_utils.grading.checks import check
 from course_utils.grading.fixtures import (GREY, OCCLUSION_PATCH, exercise_convnet, exercise_image, probe,
                                            random_order, randomized_convnet)
+from course_utils.measured import approx, verdict
 
 keras.utils.set_random_seed(0)
 model = exercise_convnet()               # raw 0-255 pixels in, P(dog) out
@@ -62,6 +66,7 @@ def occlude(image, top, left, patch, fill=GREY):
 
 # %% grading={"check": "ex4_1"}
 check("ex4_1", {"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe})
+
 
 # %% [markdown] grading={"explanation": "ex4_1"}
 # **Why a copy.** NumPy slicing assignment writes into the array it is given. Without the copy
@@ -94,11 +99,13 @@ def occlusion_map(net, image):
 trained_map = occlusion_map(model, image)
 randomized_map = occlusion_map(random_model, image)
 similarity = float(spearmanr(trained_map.ravel(), randomized_map.ravel())[0])
-print("trained:\n", np.round(trained_map, 3), "\nrandomised:\n", np.round(randomized_map, 3))
-print(f"rank similarity {similarity:.2f}")
+print("trained:\n", np.round(trained_map, 2), "\nrandomised:\n", np.round(randomized_map, 2))
+print(f"rank similarity {approx(similarity)}")
+print(verdict(similarity < 0.8, "the occlusion map changes with the learned weights (rank similarity below 0.8)"))
 
 # %% grading={"check": "ex4_2"}
 check("ex4_2", {"trained": trained_map, "randomized": randomized_map, "similarity": similarity})
+
 
 # %% [markdown] grading={"explanation": "ex4_2"}
 # **Why.** An explanation that is about *the model* must change when the model's learned weights
@@ -139,6 +146,14 @@ random_curve = deletion_curve(model, image, random_order(16))
 auc = [float(curve.mean()), float(random_curve.mean())]
 print("by the map:", np.round(curve, 2), f"AUC {auc[0]:.3f}")
 print("random:    ", np.round(random_curve, 2), f"AUC {auc[1]:.3f}")
+print(verdict(auc[0] < auc[1], "deleting by the map lowers the score faster than a random order (smaller AUC)"))
+print(verdict(curve[-1] < curve[0], "greying the whole image lowers P(predicted class)"))
+fig, ax = plt.subplots(figsize=(5, 2.8))
+ax.plot(curve, "o-", label="by the occlusion map")
+ax.plot(random_curve, "s--", label="random order")
+ax.set(xlabel="patches greyed", ylabel="P(predicted class)", ylim=(0, 1))
+ax.legend()
+plt.show()
 
 # %% grading={"check": "ex4_3"}
 check("ex4_3", {"curve": curve, "random": random_curve, "auc": auc})
@@ -147,9 +162,11 @@ check("ex4_3", {"curve": curve, "random": random_curve, "auc": auc})
 # **Why.** If the map is faithful, the patches it ranks first are the ones the model needs, so
 # deleting them first makes the probability fall fastest and the area under the deletion curve is
 # *smaller* than for a random order. Both curves start at the same value (nothing deleted) and end
-# at the same value (everything grey), so only the order in between differs. A random baseline is
-# needed because greying many patches lowers the score whatever their order; only the gap between
-# the two areas is evidence for the map.
+# at the same one (all 16 patches grey, the same image whatever the order), so only the order in
+# between differs. Greying does not always lower the score: a grey image is one the model never
+# saw, and its P(predicted class) can end above where it started (the second verdict line says
+# which happens here). That is why a random baseline is needed: only the gap between the two
+# areas, not the fall of one curve, is evidence for the map.
 
 # %% [markdown] grading={"statement": "ex4_4"}
 # ## Exercise 4.4 (in words, read by your teacher) · Is the occlusion map faithful?
@@ -160,11 +177,16 @@ check("ex4_3", {"curve": curve, "random": random_curve, "auc": auc})
 
 # %% grading={"solution": "ex4_4"}
 interpretation_4 = (
-    "The printed AUCs compare the map's deletion order with a random one: a smaller AUC for the map means "
-    "it ranks the patches the model needs first. The rank similarity with the randomised model shows "
-    "whether the map depends on the learned weights. A limit: grey squares are unlike any training image, "
-    "so part of the drop may come from the unnatural patch rather than from the missing evidence."
+    f"Deleting by the occlusion map gives an AUC of {auc[0]:.3f} against {auc[1]:.3f} for a random order, "
+    + ("so the map does rank first the patches the model needs. " if auc[0] < auc[1]
+       else "so here the map does not beat a random order. ")
+    + f"Its rank similarity with the randomised model's map is {approx(similarity)}, "
+    + ("well below 1: the map depends on the learned weights. " if similarity < 0.8
+       else "high: the map depends little on the learned weights. ")
+    + f"A limit: the all-grey image scores {curve[-1]:.2f} against {curve[0]:.2f} for the photo, so grey "
+    "squares are not neutral; part of any drop comes from the unnatural patch, not the missing evidence."
 )
+print(textwrap.fill(interpretation_4, 99))
 
 # %% grading={"check": "ex4_4"}
 check("ex4_4", interpretation_4)

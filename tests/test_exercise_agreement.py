@@ -1,10 +1,12 @@
 """The in-notebook check and the hidden grading agree on every exercise, and trivial answers fail.
 
-A matrix of answers (right, partly right, and six trivial or wrong kinds: all-zero, constant,
-random, the input itself, right shape with wrong values, transposed) goes through both the
-notebook's `feedback` (what `check` prints) and the grader's `grade` (on the answer after its
-trip through the sandbox wall). PASS must mean full marks, FAIL fewer; right answers must PASS,
-trivial ones FAIL. The right answers are computed here by the fixtures' references, never typed in.
+A matrix of answers (right, partly right, six trivial kinds: all-zero, constant, random, the
+input itself, right shape with wrong values, transposed; and for every graded exercise the
+plausible MISTAKES a learner makes, e.g. a BGR photo or Grad-CAM of the probability) goes
+through both the notebook's `feedback` (what `check` prints) and the grader's `grade` (on the
+answer after its trip through the sandbox wall). PASS must mean full marks, FAIL fewer; right
+answers must PASS, everything else FAIL. The right answers are computed here by the fixtures'
+references, never typed in.
 """
 from __future__ import annotations
 
@@ -14,18 +16,21 @@ import pytest
 from course_utils.grading import fixtures as fx
 from course_utils.grading.answers import answer_bytes, load_answer
 from course_utils.grading.checks import feedback
-from course_utils.grading.exercises import EXERCISES
+from course_utils.grading.exercises import EXERCISES, Kind
 from course_utils.grading.hidden.tests import grade
 
-GRADED = [e.id for e in EXERCISES if e.kind == "graded"]
-TEXTS = [e.id for e in EXERCISES if e.kind == "text"]
+GRADED = [e.id for e in EXERCISES if e.kind is Kind.GRADED]
+TEXTS = [e.id for e in EXERCISES if e.kind is Kind.TEXT]
 TRIVIAL = ("all_zero", "constant", "random", "input_itself", "wrong_values", "transposed")
 
 
 @pytest.fixture(scope="module")
 def ctx():
+    from skimage import data
+
     model = fx.exercise_convnet()
-    return {"model": model, "cat": fx.exercise_image(), "edges": fx.edge_model()}
+    return {"model": model, "cat": fx.exercise_image(), "edges": fx.edge_model(), "photo": data.chelsea(),
+            "softmax": fx.softmax_convnet(model)}
 
 
 _RIGHT: dict = {}
@@ -47,26 +52,25 @@ def _right_answer(exercise_id, ctx):
     from course_utils.activations import input_similarity
     from course_utils.small_convnet import training_graph
 
-    model, cat = ctx["model"], ctx["cat"]
+    model, cat, photo = ctx["model"], ctx["cat"], ctx["photo"]
     names = fx.conv_names(model)
     if exercise_id in ("ex1_1", "ex1_2"):
-        acts = fx.conv_activations(model, cat, names)
-        if exercise_id == "ex1_1":
-            return {"image": cat, "zeros": [float(np.mean(a == 0)) for a in acts]}, cat
-        likeness = [float(input_similarity(a, cat).mean()) for a in acts]
-        return {"image": cat, "likeness": likeness, "most_abstract": names[int(np.argmin(likeness))]}, cat
+        return photo_answer(exercise_id, ctx, photo, cat), cat
     if exercise_id == "ex1_3":
         trap = fx.trap_batch()
         p = np.asarray(model(trap, training=False))[:, 0]
+        other = np.asarray(fx.randomized_convnet(model)(trap, training=False))[:, 0]
         trainer = training_graph(model)
-        return {"inference": [p, p], "training": [float(trainer(cat)[0, 0]) for _ in range(8)]}, trap
+        return {"inference": [p, p], "other": other, "image": cat,
+                "training": [float(trainer(cat)[0, 0]) for _ in range(8)]}, trap
     if exercise_id == "ex2_1":
         probe = fx.probe((1, 12, 12, 4), seed=3)
-        return [float(probe[:, 2:-2, 2:-2, k].mean()) for k in range(4)], probe
+        return {"numpy": [float(probe[:, 2:-2, 2:-2, k].mean()) for k in range(4)],
+                "tensor": [float(fx.tall_probe()[:, 2:-2, 2:-2, k].mean()) for k in range(4)]}, probe
     if exercise_id == "ex2_2":
         from course_utils.grading.compare import _ascent_step
 
-        return _ascent_step(1, fx.ASCENT_RATE), fx.pattern_start()
+        return {"filter_1": _ascent_step(1, fx.ASCENT_RATE), "filter_3": _ascent_step(3, 2.5)}, fx.pattern_start()
     if exercise_id == "ex2_3":
         plain, blurred = fx.ascent_pattern(ctx["edges"], 0), fx.ascent_pattern(ctx["edges"], 0, fx.BLUR_SIGMA)
         act = [float(np.asarray(ctx["edges"](p[None]))[0, 2:-2, 2:-2, 0].mean()) for p in (plain, blurred)]
@@ -80,7 +84,7 @@ def _right_answer(exercise_id, ctx):
         raw = np.maximum(act[0] @ weights, 0)
         return raw / raw.max(), act[0, :, :, 0]
     if exercise_id == "ex3_3":
-        heat = fx.grad_cam_reference(model, cat, "conv2d_3")
+        heat = fx.grad_cam_reference(ctx["softmax"], cat, "conv2d_3")
         peak = np.unravel_index(int(np.argmax(heat)), heat.shape)
         return {"layer": "conv2d_3", "heatmap": heat, "peak": [int(peak[0]), int(peak[1])]}, cat[0, :18, :18, 0] / 255
     if exercise_id == "ex4_1":
@@ -96,6 +100,109 @@ def _right_answer(exercise_id, ctx):
     order = np.argsort(-trained.ravel(), kind="stable")
     curve, rand = fx.deletion_reference(model, cat, order), fx.deletion_reference(model, cat, fx.random_order(16))
     return {"curve": curve, "random": rand, "auc": [curve.mean(), rand.mean()]}, cat[0, 0, :17, 0] / 255
+
+
+def photo_answer(exercise_id, ctx, photo, image):
+    """Exercise 1.1's or 1.2's answer, computed correctly on whatever `image` the learner loaded."""
+    from course_utils.activations import input_similarity
+
+    names = fx.conv_names(ctx["model"])
+    acts = fx.conv_activations(ctx["model"], image, names)
+    if exercise_id == "ex1_1":
+        return {"photo": photo, "image": image, "zeros": [float(np.mean(a == 0)) for a in acts]}
+    likeness = [float(input_similarity(a, image).mean()) for a in acts]
+    return {"photo": photo, "image": image, "likeness": likeness, "most_abstract": names[int(np.argmin(likeness))]}
+
+
+def _centre_crop(photo, size=180):
+    from PIL import Image
+
+    h, w = photo.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = Image.fromarray(photo[top:top + side, left:left + side]).resize((size, size), Image.BILINEAR)
+    return np.asarray(square, dtype="float32")[None]
+
+
+def _mistakes():
+    """exercise id → {mistake: answer(right, ctx)}: what a learner plausibly hands in instead."""
+    from course_utils.grading.compare import _ascent_step
+
+    def with_image(exercise_id, make):
+        return lambda right, ctx: photo_answer(exercise_id, ctx, ctx["photo"], make(ctx))
+
+    def rgb_as_bgr(ctx):
+        return ctx["cat"][..., ::-1].copy()
+
+    def cropped(ctx):
+        return _centre_crop(ctx["photo"])
+
+    def unnormalised(filter_index, rate):
+        import tensorflow as tf
+
+        image = tf.constant(fx.pattern_start())
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            loss = tf.reduce_mean(ctx_edges()(image)[:, 2:-2, 2:-2, filter_index])
+        return np.asarray(image + rate * tape.gradient(loss, image))
+
+    def probability_cam(right, ctx):
+        return dict(right, heatmap=fx.grad_cam_reference(ctx["softmax"], ctx["cat"], "conv2d_3", of_probability=True))
+
+    def one_sided(right, ctx):
+        probes = {"numpy": fx.probe((1, 12, 12, 4), seed=3), "tensor": fx.tall_probe()}
+        return {k: [float(p[:, 2:, 2:, c].mean()) for c in range(4)] for k, p in probes.items()}
+
+    return {
+        "ex1_1": {"bgr_photo": with_image("ex1_1", rgb_as_bgr), "centre_crop": with_image("ex1_1", cropped)},
+        "ex1_2": {"bgr_photo": with_image("ex1_2", rgb_as_bgr), "centre_crop": with_image("ex1_2", cropped)},
+        "ex1_3": {
+            "ignores_net": lambda right, ctx: dict(right, other=right["inference"][0]),
+            "training_false_calls": lambda right, ctx: dict(right, training=[right["inference"][0][0]] * 8),
+            "any_8_numbers": lambda right, ctx: dict(right, training=[0.5, 0.6, 0.7, 0.8, 0.55, 0.65, 0.75, 0.85]),
+            "calls_on_another_photo": lambda right, ctx: dict(right, training=_plain_calls(ctx, "coffee")),
+        },
+        "ex2_1": {"border_on_one_side": one_sided},
+        "ex2_2": {"filter_always_1": lambda right, ctx: dict(right, filter_3=_ascent_step(1, 2.5)),
+                  "gradient_not_normalised": lambda right, ctx: {"filter_1": unnormalised(1, fx.ASCENT_RATE),
+                                                                 "filter_3": unnormalised(3, 2.5)}},
+        "ex2_3": {"no_blur": lambda right, ctx: dict(right, blurred=right["plain"],
+                                                     roughness=[right["roughness"][0]] * 2,
+                                                     activation=[right["activation"][0]] * 2)},
+        "ex3_1": {"sum_not_mean": lambda right, ctx: right * 36},
+        "ex3_2": {"no_relu": lambda right, ctx: _no_relu()},
+        "ex3_3": {"probability_not_logit": probability_cam},
+        "ex4_1": {"changed_the_original": lambda right, ctx: dict(right, original=right["occluded"])},
+        "ex4_2": {"drop_of_p_dog": lambda right, ctx: dict(right, trained=-right["trained"],
+                                                           randomized=-right["randomized"])},
+        "ex4_3": {"p_dog_not_predicted_class": lambda right, ctx: {
+            "curve": 1 - right["curve"], "random": 1 - right["random"],
+            "auc": [1 - right["auc"][0], 1 - right["auc"][1]]}},
+    }
+
+
+def _plain_calls(ctx, photo_name: str, count: int = 8) -> list:
+    """8 plain (augmenting) calls of the trainer on another photo than the one handed in."""
+    from skimage import data
+
+    from course_utils.images import load_image
+    from course_utils.small_convnet import training_graph
+
+    image, trainer = load_image(getattr(data, photo_name)(), (180, 180)), training_graph(ctx["model"])
+    return [float(trainer(image)[0, 0]) for _ in range(count)]
+
+
+def ctx_edges():
+    return fx.edge_model()
+
+
+def _no_relu():
+    act, weights = fx.probe((1, 6, 6, 8), seed=5, relu=True), fx.probe((8,), seed=6)
+    raw = act[0] @ weights
+    return raw / raw.max()
+
+
+MISTAKES = _mistakes()
 
 
 def _numeric(value) -> bool:
@@ -147,6 +254,34 @@ def both(exercise_id, answer):
 
 
 MATRIX = [(e, kind) for e in GRADED for kind in ("right", "partly_right") + TRIVIAL]
+MISTAKE_CASES = [(e, m) for e in GRADED for m in MISTAKES.get(e, {})]
+
+
+def test_every_graded_exercise_has_a_plausible_mistake_in_the_matrix():
+    assert set(GRADED) <= set(MISTAKES) and all(MISTAKES[e] for e in GRADED)
+    assert set(MISTAKES) <= set(GRADED)
+
+
+@pytest.mark.parametrize("exercise_id, mistake", MISTAKE_CASES, ids=[f"{e}-{m}" for e, m in MISTAKE_CASES])
+def test_a_plausible_mistake_fails_in_the_notebook_and_in_grading(exercise_id, mistake, ctx):
+    right, _ = right_answer(exercise_id, ctx)
+    word, fraction, text = both(exercise_id, MISTAKES[exercise_id][mistake](right, ctx))
+    assert word == "FAIL" and fraction < 1.0, text
+    assert "\n   - " in text and max(map(len, text.splitlines())) < 100, text
+
+
+@pytest.mark.parametrize("layer", ["conv2d", "conv2d_1", "conv2d_2", "conv2d_3", "conv2d_4"])
+def test_grad_cam_of_the_probability_fails_at_every_layer(layer, ctx):
+    """Exercise 3.3 lets the learner choose the layer: the logit/probability lesson holds at each."""
+    heat = fx.grad_cam_reference(ctx["softmax"], ctx["cat"], layer)
+    peak = np.unravel_index(int(np.argmax(heat)), heat.shape)
+    for of_probability, want in ((False, "PASS"), (True, "FAIL")):
+        answer = {"layer": layer, "peak": [int(peak[0]), int(peak[1])],
+                  "heatmap": fx.grad_cam_reference(ctx["softmax"], ctx["cat"], layer, of_probability)}
+        if of_probability:
+            wrong = answer["heatmap"]
+            answer["peak"] = list(np.unravel_index(int(np.argmax(wrong)), wrong.shape))
+        assert both("ex3_3", answer)[0] == want, (layer, of_probability)
 
 
 @pytest.mark.parametrize("exercise_id, kind", MATRIX, ids=[f"{e}-{k}" for e, k in MATRIX])
@@ -197,3 +332,4 @@ def test_feedback_never_gives_the_expected_numbers(ctx):
 def test_matrix_size():
     """answers x exercises, as reported in the closing note."""
     assert len(MATRIX) == len(GRADED) * (2 + len(TRIVIAL)) and len(GRADED) >= 12
+    assert len(MISTAKE_CASES) >= len(GRADED)

@@ -13,7 +13,7 @@ import pytest
 
 from course_utils.grading.build import (BLOCK, SOLUTION_DIR, STUDENT_DIR, build_notebook, master, role, solution_blocks,
                                         solution_notebook_name, sources, student_source)
-from course_utils.grading.exercises import CHAPTERS, EXERCISES, notebook_name, of_chapter
+from course_utils.grading.exercises import CHAPTERS, EXERCISES, Kind, Level, notebook_name, of_chapter
 
 CHAPTER_LIST = sorted(CHAPTERS)
 
@@ -75,9 +75,34 @@ def test_every_exercise_has_statement_stub_and_check(chapter):
     roles = [(c.metadata.get("grading") or {}) for c in nb.cells]
     for exercise in of_chapter(chapter):
         assert {"statement": exercise.id} in roles and {"solution": exercise.id} in roles and {"check": exercise.id} in roles
-    graded = [e for e in of_chapter(chapter) if e.kind == "graded"]
-    assert [e.level for e in graded] == ["easy", "medium", "hard"] and [e.points for e in graded] == [1, 1, 2]
-    assert [e.kind for e in of_chapter(chapter)].count("text") >= 1  # one interpretation in words per chapter
+    graded = [e for e in of_chapter(chapter) if e.kind is Kind.GRADED]
+    assert [e.level for e in graded] == [Level.EASY, Level.MEDIUM, Level.HARD]
+    assert [e.points for e in graded] == [1, 1, 2]
+    assert [e.kind for e in of_chapter(chapter)].count(Kind.TEXT) >= 1  # one interpretation in words per chapter
+
+
+@pytest.mark.parametrize("chapter", CHAPTER_LIST)
+def test_check_cells_are_written_from_the_declaration(chapter):
+    """The answer expression exists once (exercises.py): the masters' check cells are empty and
+    both generated notebooks hold exactly `Exercise.check_source()`."""
+    for cell in master(chapter).cells:
+        if "check" in role(cell):
+            assert not cell.source.strip(), cell.source
+    for nb in (student(chapter), solved(chapter)):
+        checks = {role(c)["check"]: c.source for c in nb.cells if "check" in role(c)}
+        assert checks == {e.id: e.check_source() for e in of_chapter(chapter)}
+
+
+def test_a_master_check_cell_with_its_own_expression_is_refused():
+    import copy
+
+    from course_utils.grading import build
+
+    nb = copy.deepcopy(master(1))
+    cell = next(c for c in nb.cells if "check" in role(c))
+    cell.source = 'check("ex1_1", {"image": my_image})'
+    with pytest.raises(AssertionError, match="leave the master's check cell empty"):
+        build._validate(1, nb)
 
 
 @pytest.mark.parametrize("chapter", CHAPTER_LIST)
@@ -101,4 +126,4 @@ def test_registry_and_masters_agree():
 @pytest.mark.parametrize("chapter", CHAPTER_LIST)
 def test_solutions_explain_every_graded_exercise(chapter):
     explained = {role(c)["explanation"] for c in solved(chapter).cells if "explanation" in role(c)}
-    assert {e.id for e in of_chapter(chapter) if e.kind == "graded"} <= explained
+    assert {e.id for e in of_chapter(chapter) if e.kind is Kind.GRADED} <= explained

@@ -84,29 +84,31 @@ def test_channel_keeps_frames_sent_before_garbage():
     assert "corrupted" in reader.problem
 
 
-def test_check_feedback_says_not_yet_fail_or_pass_in_words_without_the_answer():
-    from course_utils.grading.fixtures import probe
+def _filter_losses(border: int = 2) -> dict:
+    from course_utils.grading.fixtures import probe, tall_probe
 
-    p = probe((1, 12, 12, 4), seed=3)
-    whole_map = [float(p[..., k].mean()) for k in range(4)]
+    def losses(p):
+        inner = p[:, border:p.shape[1] - border, border:p.shape[2] - border, :]
+        return [float(inner[..., k].mean()) for k in range(4)]
+    return {"numpy": losses(probe((1, 12, 12, 4), seed=3)), "tensor": losses(tall_probe())}
+
+
+def test_check_feedback_says_not_yet_fail_or_pass_in_words_without_the_answer():
+    whole_map, right = _filter_losses(border=0), _filter_losses()
     text = feedback("ex2_1", whole_map)
     assert text.startswith("FAIL ex2_1") and "2-pixel border" in text
-    assert not any(f"{v:.3f}" in text for v in p[:, 2:-2, 2:-2, :].mean(axis=(0, 1, 2)))  # no expected value
-    right = [float(p[:, 2:-2, 2:-2, k].mean()) for k in range(4)]
+    assert not any(f"{v:.3f}" in text for v in right["numpy"] + right["tensor"])  # no expected value
     assert feedback("ex2_1", right).startswith("PASS ex2_1")
     assert feedback("ex2_1", None).startswith("NOT YET ex2_1")
 
 
 def test_hidden_grade_is_the_notebook_judge():
-    from course_utils.grading.fixtures import probe
-
-    p = probe((1, 12, 12, 4), seed=3)
-    right = np.array([p[:, 2:-2, 2:-2, k].mean() for k in range(4)])
+    right = _filter_losses()
     assert grade("ex2_1", right) == (1.0, "correct")
-    half = right.copy()
-    half[:2] += 1
+    half = dict(right, tensor=[v + 1 for v in right["tensor"]])
     assert grade("ex2_1", half)[0] == 0.5
     assert grade("ex2_1", {"not": "an array"})[0] == 0.0
+    assert grade("ex2_1", right["numpy"])[0] == 0.0  # the old list form: the tensor part is missing
 
 
 def test_chapter_comes_from_metadata_then_name(tmp_path):

@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from .harness import GradingError, grade_folder
+from .harness import GradingError, ProblemKind, grade_folder
 from .report import DEFAULT_REPORT_DIR, check_report_dir, for_terminal, totals, write_report
-from .sandbox import NO_ISOLATION_WARNING, Limits, isolation_level
+from .sandbox import NO_ISOLATION_WARNING, Isolation, Limits, isolation_level
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     level = isolation_level()
-    if level == "none":
+    if level is Isolation.NONE:
         if not args.no_isolation:
             print("cannot isolate submissions here: not root, and unprivileged user namespaces do not work\n"
                   "(`unshare --user --map-root-user true` fails; enable kernel.unprivileged_userns_clone or\n"
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     for student, (points, maximum) in sorted(totals(result.rows).items()):
         print(f"{for_terminal(student)}: {points:g} / {maximum}")
     print(f"{csv_path} and {summary} written in {result.seconds:.0f} s.")
-    return 1 if result.problems and any("reference" in p for p in result.problems) else 0
+    return 1 if any(p.kind is ProblemKind.REFERENCE_FAILED for p in result.problems) else 0
 
 
 if __name__ == "__main__":

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import os
 import textwrap
+from enum import StrEnum
 
 from .answers import AnswerFormatError, _missing, answer_bytes, load_answer
 from .compare import judge
-from .exercises import by_id
+from .exercises import Kind, by_id
 
-PASS, NOT_YET, FAIL, COLLECTED = "PASS", "NOT YET", "FAIL", "COLLECTED"
+
+class Shown(StrEnum):
+    """The first word of a check's feedback."""
+    PASS = "PASS"              # full marks in grading too
+    NOT_YET = "NOT YET"        # the cell still leaves None, or a text answer is too short
+    FAIL = "FAIL"              # fewer marks; hints follow
+    COLLECTED = "COLLECTED"    # a free-text answer, for the teacher
+
+
+PASS, NOT_YET, FAIL, COLLECTED = Shown.PASS, Shown.NOT_YET, Shown.FAIL, Shown.COLLECTED
 LINE_WIDTH = 99  # JupyterLab at 1440 px wraps longer printed lines, often in the middle of a number
 
 
@@ -47,7 +57,7 @@ def _verdict_text(exercise_id: str, answer: object) -> str:
     except AnswerFormatError as exc:
         return f"{FAIL} {title}: the grader could not store this answer: {exc}"
     verdict = judge(exercise_id, as_graded)
-    if exercise.kind == "text":
+    if exercise.kind is Kind.TEXT:
         if verdict.fraction >= 1:
             return f"{COLLECTED} {title}: your answer will be shown to your teacher (not scored)."
         return f"{NOT_YET} {title}: " + "; ".join(verdict.hints) + "."

@@ -65,22 +65,46 @@ def _entries(answer, keys) -> dict:
     return answer
 
 
-def _photo(value) -> np.ndarray:
-    """The learner's own image: one 180x180 RGB photo, 0-255, not blank and not noise."""
+def _batch(value) -> np.ndarray:
+    """The learner's image as a (1, 180, 180, 3) batch of raw 0-255 pixels."""
     image = _array(value, "my_image")
     if image.shape == (180, 180, 3):
         image = image[None]
     if image.shape != (1, 180, 180, 3):
         raise Wrong("`my_image` should be one 180x180 RGB photo as a (1, 180, 180, 3) batch "
-                    "(load_image(path_or_array, IMAGE_SIZE) gives that)")
+                    "(load_image(my_photo, IMAGE_SIZE) gives that)")
     if image.min() < 0 or image.max() > 255 or image.max() <= 1.0:
         raise Wrong("`my_image` should hold raw pixel values 0-255, as load_image returns them")
-    grey = image[0].mean(-1)
-    if grey.std() < 8:
-        raise Wrong("`my_image` is (nearly) blank: choose a real photo")
-    if heatmaps.pearson(grey[:, 1:], grey[:, :-1]) < 0.5:
-        raise Wrong("`my_image` looks like noise, not a photo: neighbouring pixels of a photo are alike")
     return image.astype("float32")
+
+
+def _photo(photo, value) -> np.ndarray:
+    """The learner's own image: a real photo (`my_photo`, as read), loaded the course's way:
+    RGB, the whole photo resized to 180x180 (no crop), raw 0-255 (no preprocessing)."""
+    from ..images import load_image
+
+    image = _batch(value)
+    if photo is None:
+        raise Wrong("`my_photo` is still None: set it to the photo you chose, as an (H, W, 3) array")
+    raw = np.asarray(photo)
+    if raw.ndim == 4 and raw.shape[0] == 1:  # chelsea() and load_image(path) give a batch of one
+        raw = raw[0]
+    if raw.ndim != 3 or raw.shape[-1] != 3 or raw.dtype.kind not in "uif":
+        raise Wrong("`my_photo` should be your photo as read, an (H, W, 3) RGB array or a batch of one "
+                    "(e.g. chelsea())")
+    grey = raw.astype("float64").mean(-1)
+    if grey.std() < 8 * (1 / 255 if grey.max() <= 1 else 1):
+        raise Wrong("`my_photo` is (nearly) blank: choose a real photo")
+    if heatmaps.pearson(grey[:, 1:], grey[:, :-1]) < 0.5:
+        raise Wrong("`my_photo` looks like noise, not a photo: neighbouring pixels of a photo are alike")
+    try:
+        want = load_image(raw, image.shape[1:3])
+    except (TypeError, ValueError) as exc:
+        raise Wrong(f"`my_photo` cannot be loaded as an image: {str(exc)[:120]}") from None
+    if not _close(image, want, rtol=0, atol=1.0):
+        raise Wrong("`my_image` is not `my_photo` loaded the course's way: load_image(my_photo, IMAGE_SIZE) "
+                    "keeps RGB order and resizes the whole photo (no crop, no preprocessing)")
+    return image
 
 
 def _close(value, reference, rtol=1e-4, atol=1e-4) -> bool:
@@ -118,6 +142,11 @@ def _edges():
 
 
 @lru_cache(maxsize=1)
+def _softmax_convnet():
+    return fx.softmax_convnet(_convnet())
+
+
+@lru_cache(maxsize=1)
 def _cat():
     return fx.exercise_image()
 
@@ -140,8 +169,8 @@ def _pattern(blurred: bool) -> np.ndarray:
 # ---------------------------------------------------------------- chapter 1
 
 def ex1_1(answer: Any) -> Verdict:
-    answer = _entries(answer, ("image", "zeros"))
-    image, model = _photo(answer["image"]), _convnet()
+    answer = _entries(answer, ("photo", "image", "zeros"))
+    image, model = _photo(answer["photo"], answer["image"]), _convnet()
     names = fx.conv_names(model)
     zeros = _array(answer["zeros"], "zeros")
     if zeros.shape != (len(names),):
@@ -157,8 +186,8 @@ def ex1_1(answer: Any) -> Verdict:
 def ex1_2(answer: Any) -> Verdict:
     from ..activations import input_similarity
 
-    answer = _entries(answer, ("image", "likeness", "most_abstract"))
-    image, model = _photo(answer["image"]), _convnet()
+    answer = _entries(answer, ("photo", "image", "likeness", "most_abstract"))
+    image, model = _photo(answer["photo"], answer["image"]), _convnet()
     names = fx.conv_names(model)
     likeness = _array(answer["likeness"], "likeness")
     if likeness.shape != (len(names),):
@@ -174,32 +203,54 @@ def ex1_2(answer: Any) -> Verdict:
     ])
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype="float64"), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+TRAP_LOGIT_SPREAD = 1.2   # how far the median augmented call may sit from the inference logit
+
+
 def ex1_3(answer: Any) -> Verdict:
-    answer = _entries(answer, ("inference", "training"))
+    answer = _entries(answer, ("inference", "other", "image", "training"))
     model, batch = _convnet(), fx.trap_batch()
     inference = _array(answer["inference"], "inference")
+    other = _array(answer["other"], "predict_dog(other_net, trap_images)")
     want = np.asarray(model(batch, training=False))[:, 0]
+    want_other = np.asarray(_random_convnet()(batch, training=False))[:, 0]
+    inference_ok = _close(inference, np.stack([want, want]), atol=1e-4) and _close(other, want_other, atol=1e-4)
+    image = _batch(answer["image"])
+    p_image = float(np.asarray(model(image, training=False))[0, 0])
     training = _array(answer["training"], "training").ravel()
-    distinct = len(np.unique(np.round(training, 4)))
-    inference_ok = _close(inference, np.stack([want, want]), atol=1e-4)
+    # Augmented calls are random (and Keras's seeds do not make them repeatable), so they are
+    # judged for plausibility: 8 different values in [0, 1], none the inference-mode value,
+    # whose median lies near the model's inference-mode logit for this image.
+    plausible = (training.size == 8 and training.min() >= 0 and training.max() <= 1
+                 and len(np.unique(np.round(training, 4))) >= 4
+                 and not np.any(np.abs(training - p_image) < 1e-5)
+                 and abs(float(np.median(_logit(training))) - float(_logit(p_image))) <= TRAP_LOGIT_SPREAD)
     return _score([
         (0.6, inference_ok,
-         "predict_dog should give P(dog) of the model in inference mode, the same on every call: "
-         "which argument turns the random layers off?"),
-        (0.4, inference_ok and training.size == 8 and training.min() >= 0 and training.max() <= 1 and distinct >= 3,
-         "`training` should hold 8 P(dog) values from plain calls of `trainer` on your image "
-         "(they should not all be the same)"),
+         "predict_dog should give P(dog) of the network it is handed (`net`, not the global `model`), "
+         "in inference mode, the same on every call: which argument turns the random layers off?"),
+        (0.4, inference_ok and plausible,
+         "`training` should hold 8 P(dog) values from 8 plain calls trainer(my_image) on YOUR image "
+         "(all different, none equal to the inference-mode value)"),
     ])
 
 
 # ---------------------------------------------------------------- chapter 2
 
 def ex2_1(answer: Any) -> Verdict:
-    probe = fx.probe((1, 12, 12, 4), seed=3)
-    values = _array(answer, "the filter losses", (4,))
-    ok = np.abs(values - probe[:, 2:-2, 2:-2, :].mean(axis=(0, 1, 2))) <= 1e-4
-    return Verdict(float(ok.mean()), [] if ok.all() else
-                   ["some losses are off: the mean of ONE channel, without a 2-pixel border on every side"])
+    answer = _entries(answer, ("numpy", "tensor"))
+    parts = []
+    for key, probe, what in (("numpy", fx.probe((1, 12, 12, 4), seed=3), "a NumPy array"),
+                             ("tensor", fx.tall_probe(), "a 9x14 tensor")):
+        values = _array(answer[key], f"the filter losses on {what}", (4,))
+        ok = bool(np.all(np.abs(values - probe[:, 2:-2, 2:-2, :].mean(axis=(0, 1, 2))) <= 1e-4))
+        parts.append((0.5, ok, f"some losses on {what} are off: the mean of ONE channel, without a 2-pixel "
+                               "border on every side (top, bottom, left and right)"))
+    return _score(parts)
 
 
 def _ascent_step(filter_index: int, learning_rate: float) -> np.ndarray:
@@ -212,17 +263,24 @@ def _ascent_step(filter_index: int, learning_rate: float) -> np.ndarray:
     return np.asarray(image + learning_rate * tf.math.l2_normalize(tape.gradient(loss, image)))
 
 
+ASCENT_PROBES = (("filter_1", 1, fx.ASCENT_RATE), ("filter_3", 3, 2.5))   # (key, filter, learning rate)
+
+
 def ex2_2(answer: Any) -> Verdict:
-    start = fx.pattern_start()
-    out = _array(answer, "the new image", start.shape)
-    step, want = out - start, _ascent_step(1, fx.ASCENT_RATE) - start
-    return _score([
-        (0.5, _measured(heatmaps.pearson, step, want, refused=np.nan) > 0.999,
-         "the step does not point along the gradient of filter 1's loss "
-                                                 "(up the gradient, with respect to the image)"),
-        (0.5, abs(np.linalg.norm(step) - np.linalg.norm(want)) < 1e-3 * np.linalg.norm(want),
-         "the step's length is off: normalise the gradient to unit L2 norm, then scale by the learning rate"),
-    ])
+    answer = _entries(answer, [key for key, _, _ in ASCENT_PROBES])
+    start, parts = fx.pattern_start(), []
+    for key, filter_index, rate in ASCENT_PROBES:
+        out = _array(answer[key], f"the new image for filter {filter_index}", start.shape)
+        step, want = out - start, _ascent_step(filter_index, rate) - start
+        parts += [
+            (0.25, _measured(heatmaps.pearson, step, want, refused=np.nan) > 0.999,
+             f"the step for filter {filter_index} does not point along the gradient of that filter's loss "
+             "(up the gradient, with respect to the image)"),
+            (0.25, abs(np.linalg.norm(step) - np.linalg.norm(want)) < 1e-3 * np.linalg.norm(want),
+             f"the step's length for learning rate {rate:g} is off: normalise the gradient to unit L2 norm, "
+             "then scale by the learning rate"),
+        ]
+    return _score(parts)
 
 
 def _same_pattern(pattern, reference) -> bool:
@@ -274,7 +332,7 @@ def ex3_2(answer: Any) -> Verdict:
 
 def ex3_3(answer: Any) -> Verdict:
     answer = _entries(answer, ("layer", "heatmap", "peak"))
-    model = _convnet()
+    model = _softmax_convnet()
     layer = _text(answer["layer"], "layer")
     if layer not in fx.conv_names(model):
         raise Wrong("`my_layer` should be the name of one of the model's Conv2D layers (see `conv_layers`)")
@@ -289,8 +347,8 @@ def ex3_3(answer: Any) -> Verdict:
                 and tuple(int(p) for p in peak) == _measured(heatmaps.peak_location, h))
     return _score([
         (0.75, good, "the heatmap is not Grad-CAM of the predicted class at your layer: the gradient of the "
-                     "class's logit (not its probability), pooled per channel, weighted sum, ReLU, max 1; "
-                     "and call the model with training=False"),
+                     "class's logit (features @ kernel + bias, before the softmax: not its probability), "
+                     "pooled per channel, weighted sum, ReLU, max 1; and call the model with training=False"),
         (0.25, bool(good and own_peak), "`peak` should be the (row, column) of your heatmap's largest value"),
     ])
 
@@ -371,7 +429,9 @@ def judge(exercise_id: str, answer: Any) -> Verdict:
     """The verdict on one answer. Never raises on a malformed answer: it costs only this exercise."""
     from .exercises import by_id
 
-    function = free_text if by_id(exercise_id).kind == "text" else JUDGES[exercise_id]
+    from .exercises import Kind
+
+    function = free_text if by_id(exercise_id).kind is Kind.TEXT else JUDGES[exercise_id]
     try:
         verdict = function(answer)
     except Wrong as exc:

@@ -1,51 +1,80 @@
-"""The public list of exercises: what each one asks for and how its answer is read.
+"""Every exercise, declared once: what it asks for, how its answer is read, how many points.
 
-`answer` is the expression the check cell passes to `check(...)`; the grader evaluates the
-same expression inside the sandbox after running the notebook and stores the result.
+`answer` is the one copy of the expression the answer is read with. The generator
+(build.py) writes the learner's check cell from it (`check("ex1_1", <answer>)`), the sandbox's
+runner evaluates the same expression right before that cell, and the judge (compare.JUDGES,
+keyed by the same id) is the only thing that decides on it. The hidden masters hold the
+statement, the solution and the explanation of each exercise; the agreement matrix
+(tests/test_exercise_agreement.py) iterates over this list. Adding an exercise means: one
+entry here, its judge in compare.py, its cells in the chapter's master, and at least one
+plausible mistake in the agreement matrix.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
+
+
+class Level(Enum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+    WORDS = "in words"       # a free-text interpretation
+
+
+class Kind(Enum):
+    GRADED = "graded"        # judged in compare.py, points × fraction
+    TEXT = "text"            # collected for the teacher, 0 points
 
 
 @dataclass(frozen=True)
 class Exercise:
     id: str
     chapter: int
-    level: str      # easy, medium, hard; "words" for a free-text interpretation
+    level: Level
     title: str
-    answer: str
+    answer: str              # the expression the check cell passes to check(...) and the grader stores
     points: int = 1
-    kind: str = "graded"   # "graded" (judged in compare.py) or "text" (collected for the teacher, 0 points)
+    kind: Kind = Kind.GRADED
+
+    def check_source(self) -> str:
+        """The learner's check cell, generated: it cannot drift from what the grader reads."""
+        return f'check("{self.id}", {self.answer})'
 
 
 def _words(exercise_id: str, chapter: int, title: str) -> Exercise:
-    return Exercise(exercise_id, chapter, "words", title, f"interpretation_{chapter}", 0, "text")
+    return Exercise(exercise_id, chapter, Level.WORDS, title, f"interpretation_{chapter}", 0, Kind.TEXT)
 
+
+EASY, MEDIUM, HARD = Level.EASY, Level.MEDIUM, Level.HARD
 
 EXERCISES = (
-    Exercise("ex1_1", 1, "easy", "How sparse is each layer on your photo", '{"image": my_image, "zeros": zeros}'),
-    Exercise("ex1_2", 1, "medium", "How abstract is each layer on your photo",
-             '{"image": my_image, "likeness": likeness, "most_abstract": most_abstract}'),
-    Exercise("ex1_3", 1, "hard", "The inference-mode trap",
+    Exercise("ex1_1", 1, EASY, "How sparse is each layer on your photo",
+             '{"photo": my_photo, "image": my_image, "zeros": zeros}'),
+    Exercise("ex1_2", 1, MEDIUM, "How abstract is each layer on your photo",
+             '{"photo": my_photo, "image": my_image, "likeness": likeness, "most_abstract": most_abstract}'),
+    Exercise("ex1_3", 1, HARD, "The inference-mode trap",
              '{"inference": [predict_dog(trainer, trap_images), predict_dog(trainer, trap_images)], '
-             '"training": training_calls}', 2),
+             '"other": predict_dog(other_net, trap_images), "image": my_image, "training": training_calls}', 2),
     _words("ex1_4", 1, "In your words: sparsity, abstraction and the trap"),
-    Exercise("ex2_1", 2, "easy", "The filter loss", "[filter_loss(loss_probe, k) for k in range(4)]"),
-    Exercise("ex2_2", 2, "medium", "One step of gradient ascent, by hand",
-             "gradient_ascent_step(tf.constant(start_image), 1, ASCENT_RATE)"),
-    Exercise("ex2_3", 2, "hard", "A regulariser from the ladder and its effect",
+    Exercise("ex2_1", 2, EASY, "The filter loss",
+             '{"numpy": [filter_loss(loss_probe, k) for k in range(4)], '
+             '"tensor": [filter_loss(tf.constant(tall_probe), k) for k in range(4)]}'),
+    Exercise("ex2_2", 2, MEDIUM, "One step of gradient ascent, by hand",
+             '{"filter_1": gradient_ascent_step(tf.constant(start_image), 1, ASCENT_RATE), '
+             '"filter_3": gradient_ascent_step(tf.constant(start_image), 3, 2.5)}'),
+    Exercise("ex2_3", 2, HARD, "A regulariser from the ladder and its effect",
              '{"plain": plain, "blurred": blurred, "roughness": roughness, "activation": activation}', 2),
     _words("ex2_4", 2, "In your words: what the blur buys and costs"),
-    Exercise("ex3_1", 3, "easy", "Pool the gradients into channel weights", "pool_gradients(grads_probe)"),
-    Exercise("ex3_2", 3, "medium", "The Grad-CAM weighting step", "weight_and_combine(act_probe, weights_probe)"),
-    Exercise("ex3_3", 3, "hard", "Grad-CAM from scratch at a layer of your choice, and its peak",
+    Exercise("ex3_1", 3, EASY, "Pool the gradients into channel weights", "pool_gradients(grads_probe)"),
+    Exercise("ex3_2", 3, MEDIUM, "The Grad-CAM weighting step", "weight_and_combine(act_probe, weights_probe)"),
+    Exercise("ex3_3", 3, HARD, "Grad-CAM from scratch on a softmax head, and its peak",
              '{"layer": my_layer, "heatmap": my_heatmap, "peak": my_peak}', 2),
     _words("ex3_4", 3, "In your words: where the model looks"),
-    Exercise("ex4_1", 4, "easy", "Occlude one patch", '{"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe}'),
-    Exercise("ex4_2", 4, "medium", "A model-randomisation test with occlusion maps",
+    Exercise("ex4_1", 4, EASY, "Occlude one patch", '{"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe}'),
+    Exercise("ex4_2", 4, MEDIUM, "A model-randomisation test with occlusion maps",
              '{"trained": trained_map, "randomized": randomized_map, "similarity": similarity}'),
-    Exercise("ex4_3", 4, "hard", "A deletion curve against a random baseline",
+    Exercise("ex4_3", 4, HARD, "A deletion curve against a random baseline",
              '{"curve": curve, "random": random_curve, "auc": auc}', 2),
     _words("ex4_4", 4, "In your words: is the occlusion map faithful?"),
 )

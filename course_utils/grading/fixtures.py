@@ -80,6 +80,45 @@ def conv_names(model: Any) -> list[str]:
     return [layer.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
 
 
+def other_trainer(model: Any) -> Any:
+    """Exercise 1.3's second network: a randomised copy of `model` with the augmentation in front.
+    predict_dog must answer for the network it is handed, not for the global `model`."""
+    from ..small_convnet import training_graph
+
+    return training_graph(randomized_convnet(model))
+
+
+def tall_probe() -> np.ndarray:
+    """Exercise 2.1's second probe: not square, so a border cut on one axis only shows."""
+    return probe((1, 9, 14, 4), seed=8)
+
+
+CLASS_NAMES = ("dog", "cat", "neither")   # exercise 3.3's softmax head
+
+
+def softmax_convnet(model: Any, seed: int = 11) -> Any:
+    """Chapter 1's convnet with a 3-class softmax head (dog, cat, neither) on its features.
+
+    dog and cat are the trained logit z and -z; "neither" is a seeded random direction, its bias
+    set so that on the exercise photo it is a close second to the predicted class. With three
+    classes, the gradient of a probability mixes in the other classes' gradients, so Grad-CAM
+    of the probability is a different map from Grad-CAM of the logit (for one sigmoid output
+    it is the same map, scaled)."""
+    import keras
+
+    dense = model.get_layer("dog_probability")
+    kernel, bias = (np.asarray(w, dtype="float32") for w in dense.get_weights())
+    other = (np.random.default_rng(seed).standard_normal(kernel.shape) * 8 * float(np.std(kernel))).astype("float32")
+    features = np.asarray(keras.Model(model.inputs[0], dense.input)(exercise_image(), training=False))
+    dog_logit, other_logit = float((features @ kernel + bias)[0, 0]), float((features @ other)[0, 0])
+    best = abs(dog_logit)
+    head = keras.layers.Dense(3, activation="softmax", name="class_probabilities")
+    net = keras.Model(model.inputs[0], head(dense.input), name="softmax_convnet")
+    head.set_weights([np.concatenate([kernel, -kernel, other], axis=1),
+                      np.array([bias[0], -bias[0], best - other_logit - 0.5], dtype="float32")])
+    return net
+
+
 def trap_batch() -> np.ndarray:
     """Two images (chelsea and its mirror image) for the inference-mode trap of exercise 1.3."""
     cat = exercise_image()
@@ -138,17 +177,19 @@ def roughness(pattern: np.ndarray) -> float:
     return float((np.abs(np.diff(grey, axis=0)).mean() + np.abs(np.diff(grey, axis=1)).mean()) / 2)
 
 
-def grad_cam_reference(model: Any, image: np.ndarray, layer_name: str) -> np.ndarray:
-    """Grad-CAM (h, w) in [0, 1] of the predicted class's logit at `layer_name`."""
+def grad_cam_reference(model: Any, image: np.ndarray, layer_name: str, of_probability: bool = False) -> np.ndarray:
+    """Grad-CAM (h, w) in [0, 1] of the predicted class's logit at `layer_name` of
+    softmax_convnet (or of its probability: the mistake exercise 3.3 must refuse)."""
     import keras
     import tensorflow as tf
 
-    dense = model.get_layer("dog_probability")
+    dense = model.get_layer("class_probabilities")
     grab = keras.Model(model.inputs, [model.get_layer(layer_name).output, dense.input])
     with tf.GradientTape() as tape:
         act, features = grab([np.asarray(image, dtype="float32")], training=False)
-        logit = (features @ dense.kernel + dense.bias)[0, 0]
-        score = logit if float(logit) >= 0 else -logit
+        logits = features @ dense.kernel + dense.bias
+        predicted = int(np.argmax(np.asarray(logits)[0]))
+        score = (tf.nn.softmax(logits) if of_probability else logits)[0, predicted]
     weights = np.asarray(tape.gradient(score, act)).mean(axis=(0, 1, 2))
     heat = np.maximum(np.asarray(act)[0] @ weights, 0)
     return heat / heat.max() if heat.max() > 0 else heat

@@ -21,16 +21,48 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from pathlib import Path
 
 from .answers import AnswerFormatError, load_answer
 from .exercises import CHAPTERS, of_chapter
 from ..paths import REPO_ROOT
-from .sandbox import Limits, RunOutcome, exposure_problem, isolation_level, prepare_course_copy, run_isolated
+from .sandbox import Isolation, Limits, RunOutcome, exposure_problem, isolation_level, prepare_course_copy, run_isolated
 from .submissions import Student, discover, read_regular
 
 MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 HIDDEN_DIR = Path(__file__).resolve().parent / "hidden"
+
+
+class Status(StrEnum):
+    """What happened to one exercise of one student (the CSV's `status` column)."""
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    WRONG = "wrong"
+    MISSING = "missing"              # the notebook ran but this answer did not come back
+    NOT_SUBMITTED = "not submitted"  # no notebook for the chapter (a whole-chapter row)
+    ERROR = "error"                  # the chapter could not be graded (a whole-chapter row)
+    IGNORED = "ignored"              # a file that is no exercise notebook, or a second one
+
+    @property
+    def whole_chapter(self) -> bool:
+        """Rows the summary shows once per chapter, not once per exercise."""
+        return self in (Status.NOT_SUBMITTED, Status.ERROR)
+
+
+class ProblemKind(Enum):
+    STUBS_NOT_FOUND = "stubs not found"        # a FORBIDDEN_IN_GRADING name was renamed
+    REFERENCE_FAILED = "reference failed"      # a chapter's solution did not run: its class is ungraded
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the grader itself could not do, for the teacher (not a student's fault)."""
+    kind: ProblemKind
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass
@@ -41,7 +73,7 @@ class Row:
     title: str
     points: float
     max_points: int
-    status: str
+    status: Status
     feedback: str
 
 
@@ -136,7 +168,7 @@ class UidPool:
                     return uid
 
 
-def run_notebook(data: bytes, chapter: int, limits: Limits, uid: int, course_copy: Path, level: str) -> Run:
+def run_notebook(data: bytes, chapter: int, limits: Limits, uid: int, course_copy: Path, level: Isolation) -> Run:
     """Run the notebook `data` in a fresh sandbox and read back what it sent."""
     workdir = Path(tempfile.mkdtemp(prefix="course-grading-"))  # private (0700): only the grader reads it
     exercises = of_chapter(chapter)
@@ -249,20 +281,20 @@ def grade_chapter(student: str, chapter: int, run: Run, reference: Run, limits: 
             try:
                 fraction, message = grade(exercise.id, run.answers[exercise.id], reference.answers[exercise.id])
                 fraction = min(1.0, max(0.0, float(fraction)))
-                status = "correct" if fraction >= 1 else ("partial" if fraction > 0 else "wrong")
+                status = Status.CORRECT if fraction >= 1 else (Status.PARTIAL if fraction > 0 else Status.WRONG)
             except Exception as exc:  # noqa: BLE001 - an answer of a form the hidden test did not expect
-                fraction, status = 0.0, "wrong"
+                fraction, status = 0.0, Status.WRONG
                 message = f"could not grade: the answer has an unexpected form ({type(exc).__name__})"
         else:
-            fraction, message, status = 0.0, _missing_reason(exercise.id, run, limits), "missing"
-        if status != "correct":
+            fraction, message, status = 0.0, _missing_reason(exercise.id, run, limits), Status.MISSING
+        if status is not Status.CORRECT:
             message += _cell_errors(run, exercise.id)
         rows.append(Row(student, chapter, exercise.id, exercise.title, round(fraction * exercise.points, 3),
                         exercise.points, status, message))
     return rows
 
 
-def _rows_for_all(student: str, chapter: int, status: str, message: str) -> list[Row]:
+def _rows_for_all(student: str, chapter: int, status: Status, message: str) -> list[Row]:
     return [Row(student, chapter, e.id, e.title, 0.0, e.points, status, message) for e in of_chapter(chapter)]
 
 
@@ -274,12 +306,12 @@ class GradingResult:
     seconds: float
     isolation: str
     runs: dict  # (student, notebook name) → seconds
-    problems: list = field(default_factory=list)  # for the teacher: what the grader itself could not do
+    problems: list[Problem] = field(default_factory=list)  # for the teacher: what the grader itself could not do
     uids: list = field(default_factory=list)      # the throwaway uids the runs used (root mode)
 
 
 def _could_not_grade(student: str, chapter: int, reason: str) -> list[Row]:
-    return _rows_for_all(student, chapter, "error", f"could not grade: {reason}")
+    return _rows_for_all(student, chapter, Status.ERROR, f"could not grade: {reason}")
 
 
 def _plan(student: Student, rows: list[Row]) -> list[tuple[int, str, bytes]]:
@@ -300,7 +332,7 @@ def _plan(student: Student, rows: list[Row]) -> list[tuple[int, str, bytes]]:
             continue
         if chapter is None or chapter in seen:
             what = "not an exercise notebook" if chapter is None else f"a second notebook for chapter {chapter}"
-            rows.append(Row(student.name, 0, notebook.name, "(ignored)", 0.0, 0, "ignored", what))
+            rows.append(Row(student.name, 0, notebook.name, "(ignored)", 0.0, 0, Status.IGNORED, what))
             continue
         seen.add(chapter)
         jobs.append((chapter, notebook.name, notebook.data))
@@ -308,7 +340,7 @@ def _plan(student: Student, rows: list[Row]) -> list[tuple[int, str, bytes]]:
         if chapter not in seen:
             why = ("could not grade: " + "; ".join(unreadable)[:400]) if unreadable else \
                 f"no notebook for chapter {chapter} was submitted"
-            rows += _rows_for_all(student.name, chapter, "error" if unreadable else "missing", why)
+            rows += _rows_for_all(student.name, chapter, Status.ERROR if unreadable else Status.NOT_SUBMITTED, why)
     return jobs
 
 
@@ -342,16 +374,16 @@ def _reference_problem(chapter: int, future, limits: Limits) -> str:
 
 
 def grade_folder(submissions: Path, limits: Limits | None = None, workers: int = 2,
-                 level: str | None = None) -> GradingResult:
+                 level: Isolation | None = None) -> GradingResult:
     """Grade every notebook in `submissions`; hostile notebooks only ever cost their own points.
-    `level`: isolation_level() by default; "none" only when the teacher asked for no isolation."""
+    `level`: isolation_level() by default; Isolation.NONE only when the teacher asked for no isolation."""
     start = time.monotonic()
     limits = limits or Limits()
     level = level or isolation_level()
     submissions = Path(submissions).resolve()
     if submissions == REPO_ROOT or submissions in REPO_ROOT.parents or REPO_ROOT in submissions.parents:
         raise GradingError(f"{submissions} overlaps the course checkout; put the submissions in a folder of their own.")
-    if level != "none" and (problem := exposure_problem()):
+    if level != Isolation.NONE and (problem := exposure_problem()):
         raise GradingError(problem)
     students = discover(submissions)
     uids = UidPool()
@@ -369,9 +401,10 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
     try:
         missing = prepare_course_copy(course_copy)
         if missing:
-            problems.append("FORBIDDEN_IN_GRADING names not found (renamed?), left callable: " + ", ".join(missing))
+            problems.append(Problem(ProblemKind.STUBS_NOT_FOUND, "FORBIDDEN_IN_GRADING names not found (renamed?), "
+                                    "left callable: " + ", ".join(missing)))
         needed = sorted({chapter for jobs in plans.values() for chapter, _, _ in jobs})
-        if needed and level != "none":  # one empty sandbox first: a machine that cannot build one says why, once
+        if needed and level != Isolation.NONE:  # one empty sandbox first: a machine that cannot build one says why, once
             empty = run_isolated(["-c", "pass"], {}, Limits(wall_seconds=60), uids.take(), course_copy, level)
             if empty.returncode != 0:
                 raise GradingError("no sandbox can be built on this machine: "
@@ -382,7 +415,7 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
                                                                course_copy, level))
                        for name, jobs in plans.items() for chapter, nb_name, data in jobs]
             ref_problems = {c: _reference_problem(c, f, limits) for c, f in ref_futures.items()}
-            problems += [p for p in ref_problems.values() if p]
+            problems += [Problem(ProblemKind.REFERENCE_FAILED, p) for p in ref_problems.values() if p]
             for name, chapter, nb_name, future in futures:
                 try:
                     if ref_problems[chapter]:

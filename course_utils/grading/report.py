@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from .harness import GradingResult, Row
+from .harness import GradingResult, Row, Status
 from ..paths import REPO_ROOT
 
 DEFAULT_REPORT_DIR = Path(os.environ.get("COURSE_GRADING_REPORTS") or Path.home() / "course-grading-reports")
@@ -82,19 +82,20 @@ def summary_markdown(result: GradingResult) -> str:
     lines = ["# Grading summary", "",
              f"{len(student_totals)} students, {len(result.runs)} notebooks run in {result.seconds:.0f} s "
              f"(isolation: {result.isolation}).", ""]
-    lines += [f"- grader problem: {for_markdown(p)}" for p in getattr(result, "problems", [])]
+    lines += [f"- grader problem: {for_markdown(str(p))}" for p in getattr(result, "problems", [])]
     lines += ["", "| student | points | of |", "|---|---:|---:|"]
     lines += [f"| {for_markdown(s)} | {p:g} | {m} |" for s, (p, m) in sorted(student_totals.items())]
     by_student = defaultdict(list)
     for row in rows:
         by_student[row.student].append(row)
-    marks = {"correct": "✅", "partial": "◐", "wrong": "❌", "missing": "⏳", "ignored": "·", "error": "⚠"}
+    marks = {Status.CORRECT: "✅", Status.PARTIAL: "◐", Status.WRONG: "❌", Status.MISSING: "⏳",
+             Status.NOT_SUBMITTED: "⏳", Status.IGNORED: "·", Status.ERROR: "⚠"}
     for student, student_rows in sorted(by_student.items()):
         p, m = student_totals[student]
         lines += ["", f"## {for_markdown(student)}: {p:g} / {m}", ""]
         shown = set()
         for r in student_rows:
-            if r.feedback.startswith(("no notebook for chapter", "could not grade")):  # one line per chapter
+            if Status(r.status).whole_chapter:  # one line per chapter
                 if (r.chapter, r.feedback) not in shown:
                     shown.add((r.chapter, r.feedback))
                     lines.append(f"- {marks.get(r.status, '?')} chapter {r.chapter}: {for_markdown(r.feedback)}")

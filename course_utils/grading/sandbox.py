@@ -9,8 +9,8 @@ or the grader stops it, the PID namespace dies, so forks, daemons and fork bombs
 it. Where a cgroup can be made (root), each run gets one: memory and processes are limited per
 student, not only per process (cgroup.py). Output goes to an in-memory file only the grader holds.
 
-Levels (`isolation_level()`): "root" (namespaces + throwaway uid), "userns" (unprivileged
-user namespaces), "none" (no isolation at all: only with an explicit --no-isolation).
+Levels (`isolation_level()`, an `Isolation`): ROOT (namespaces + throwaway uid), USERNS (unprivileged
+user namespaces), NONE (no isolation at all: only with an explicit --no-isolation).
 
 `FORBIDDEN_IN_GRADING` lists the course functions an exercise asks the learner to write: in the
 sandbox's copy of course_utils their bodies are replaced by a stub that raises.
@@ -29,6 +29,7 @@ import sysconfig
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from .cgroup import Group, join_prefix
@@ -88,16 +89,23 @@ def _works(argv: list[str]) -> bool:
         return False
 
 
+class Isolation(StrEnum):
+    """How submissions are isolated (a str, so it crosses into isolation.py's JSON config as is)."""
+    ROOT = "root"        # namespaces + a throwaway uid + a cgroup per student
+    USERNS = "userns"    # unprivileged user namespaces: the same walls, rlimits instead of a cgroup
+    NONE = "none"        # no isolation at all: only with an explicit --no-isolation
+
+
 @functools.lru_cache(maxsize=None)
-def isolation_level() -> str:
-    """'root', 'userns' (both isolate fully) or 'none' (nothing works on this machine)."""
+def isolation_level() -> Isolation:
+    """ROOT, USERNS (both isolate fully) or NONE (nothing works on this machine)."""
     if not (shutil.which("unshare") and os.path.exists("/usr/bin/setpriv")):
-        return "none"
+        return Isolation.NONE
     if os.geteuid() == 0 and _works(["unshare", "--mount", "--pid", "--fork", "--net", "true"]):
-        return "root"
+        return Isolation.ROOT
     if _works(["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--net", "true"]):
-        return "userns"
-    return "none"
+        return Isolation.USERNS
+    return Isolation.NONE
 
 
 NO_ISOLATION_WARNING = (
@@ -280,11 +288,11 @@ def _trees(course_copy: Path) -> list[dict]:
             {"source": str(REPO_ROOT / "data"), "target": f"{SANDBOX_COURSE}/data"}]
 
 
-def _command(level: str, config: dict) -> tuple[list[str], dict]:
+def _command(level: Isolation, config: dict) -> tuple[list[str], dict]:
     import json
 
     namespaces = ["--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--net", "--ipc", "--uts", "--cgroup"]
-    if level == "userns":
+    if level == Isolation.USERNS:
         namespaces = ["--user", "--map-root-user", *namespaces]
     # isolation.py runs as a plain script (-I -S: standard library only): importing the course
     # package would load TensorFlow on the host side, slow, and leave caches in the host's /tmp.
@@ -299,14 +307,14 @@ def _tail(fd: int, size: int = 4000) -> str:
 
 
 def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits, uid: int, course_copy: Path,
-                 level: str) -> RunOutcome:
+                 level: Isolation) -> RunOutcome:
     """Run the notebook runner on `files` (name → host file, copied into the sandbox's home).
     The runner gets the write end of a pipe; its number is appended to its arguments.
     Never raises on the notebook's misbehaviour."""
     from .channel import Reader
 
     scratch, group = None, None
-    if level == "none":
+    if level == Isolation.NONE:
         scratch = Path(tempfile.mkdtemp(prefix="course-grading-unisolated-"))
         for name, path in files.items():
             shutil.copyfile(path, scratch / name)
@@ -317,7 +325,7 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
     # for a link or a pipe, nothing lands on the host's disk, and the file-size limit caps it.
     output = os.memfd_create("sandbox-output", os.MFD_CLOEXEC)
     try:
-        if level == "none":
+        if level == Isolation.NONE:
             command = [sys.executable, "-s", *runner_args, str(write_end)]
             env = dict(_sandbox_env(), HOME=str(scratch), MPLCONFIGDIR=str(scratch / ".mpl"),
                        PYTHONPATH=str(course_copy), KERAS_HOME=str(scratch / ".keras"))
@@ -361,7 +369,7 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
         frames = reader.join(timeout=10)
         out_of_memory = group is not None and group.hit_memory_limit()
         code = proc.returncode
-        if level != "none" and code is not None and 128 < code <= 128 + 64:
+        if level != Isolation.NONE and code is not None and 128 < code <= 128 + 64:
             code = 128 - code  # the sandbox's init reports a signal as 128 + N (see isolation.INIT)
         return RunOutcome(None if timed_out else code, timed_out, time.monotonic() - start,
                           _tail(output), frames, reader.problem, out_of_memory)

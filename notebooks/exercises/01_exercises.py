@@ -30,13 +30,18 @@
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import textwrap
+
 import numpy as np
 import keras
 
 from course_utils.activations import input_similarity, layer_activations
 from course_utils.grading.checks import check
-from course_utils.grading.fixtures import conv_names, exercise_convnet, trap_batch
+import matplotlib.pyplot as plt
+
+from course_utils.grading.fixtures import conv_names, exercise_convnet, other_trainer, trap_batch
 from course_utils.images import chelsea, load_image
+from course_utils.measured import approx, verdict
 from course_utils.small_convnet import IMAGE_SIZE, training_graph
 
 keras.utils.set_random_seed(0)
@@ -44,14 +49,17 @@ model = exercise_convnet()        # raw 0-255 pixels in, P(dog) out
 trainer = training_graph(model)   # the same model with the training-time random augmentation in front
 conv_layers = conv_names(model)   # the Conv2D layers, input to output
 trap_images = trap_batch()        # two images for exercise 1.3
+other_net = other_trainer(model)  # exercise 1.3's second network (randomised weights, augmentation in front)
 print("conv layers:", conv_layers)
 
 # %% [markdown] grading={"statement": "ex1_1"}
 # ## Exercise 1.1 (easy, 1 point) · How sparse is each layer on your photo?
 #
-# Choose a photo and load it as `my_image`, a `(1, 180, 180, 3)` batch of raw 0-255 pixels:
-# `load_image(source, IMAGE_SIZE)` takes a file path or an array, e.g. `chelsea()` (a cat),
-# `skimage.data.astronaut()` or `skimage.data.coffee()`, or a photo of your own.
+# Choose a photo: set `my_photo` to it as read, an `(H, W, 3)` RGB array (or a batch of one),
+# e.g. `chelsea()` (a cat), `skimage.data.astronaut()`, `skimage.data.coffee()`, or `skimage.io.imread(path)` for a
+# photo of your own. Load it as `my_image = load_image(my_photo, IMAGE_SIZE)`: a `(1, 180, 180, 3)`
+# batch of raw 0-255 RGB pixels, the whole photo resized (no crop, no preprocessing, RGB order:
+# the check compares the two).
 #
 # Then set `zeros` to a list with one number per layer of `conv_layers` (same order): the
 # **fraction of the activation's values that are exactly zero** for your photo.
@@ -60,11 +68,12 @@ print("conv layers:", conv_layers)
 # forward pass, in inference mode.
 
 # %% grading={"solution": "ex1_1"}
+my_photo = None   # YOUR CODE HERE: your photo as read, (H, W, 3) RGB
 my_image = None   # YOUR CODE HERE: (1, 180, 180, 3), values 0-255
 zeros = None      # YOUR CODE HERE: one fraction per conv layer
 
 # %% grading={"check": "ex1_1"}
-check("ex1_1", {"image": my_image, "zeros": zeros})
+check("ex1_1", {"photo": my_photo, "image": my_image, "zeros": zeros})
 
 # %% [markdown] grading={"statement": "ex1_2"}
 # ## Exercise 1.2 (medium, 1 point) · How abstract is each layer?
@@ -80,7 +89,8 @@ likeness = None        # YOUR CODE HERE: one number per conv layer
 most_abstract = None   # YOUR CODE HERE: a layer name
 
 # %% grading={"check": "ex1_2"}
-check("ex1_2", {"image": my_image, "likeness": likeness, "most_abstract": most_abstract})
+check("ex1_2", {"photo": my_photo, "image": my_image, "likeness": likeness, "most_abstract": most_abstract})
+
 
 # %% [markdown] grading={"statement": "ex1_3"}
 # ## Exercise 1.3 (hard, 2 points) · The inference-mode trap
@@ -88,10 +98,12 @@ check("ex1_2", {"image": my_image, "likeness": likeness, "most_abstract": most_a
 # `trainer` is `model` with the random flips, rotations, zooms and shifts used in training in
 # front of it. In Keras 3 those layers **augment on every plain call** `trainer(x)`.
 #
-# 1. Write `predict_dog(net, images)` that returns P(dog) as a 1-D NumPy array, **the same on
-#    every call**, for any of `model` or `trainer`. (The check calls it twice on `trainer`.)
+# 1. Write `predict_dog(net, images)` that returns P(dog) of **the network `net` it is handed**
+#    as a 1-D NumPy array, **the same on every call**, for any of `model`, `trainer` or
+#    `other_net`. (The check calls it twice on `trainer` and once on `other_net`.)
 # 2. Set `training_calls` to a list of **8** values of P(dog) for your photo from 8 **plain**
-#    calls `trainer(my_image)`, to see the trap happen.
+#    calls `trainer(my_image)`, to see the trap happen. (They are random, so the check only asks
+#    that they are 8 different values that this model can give for your photo.)
 
 # %% grading={"solution": "ex1_3"}
 def predict_dog(net, images):
@@ -102,7 +114,7 @@ def predict_dog(net, images):
 training_calls = None   # YOUR CODE HERE: 8 values of P(dog) from plain calls trainer(my_image)
 
 # %% grading={"check": "ex1_3"}
-check("ex1_3", {"inference": [predict_dog(trainer, trap_images), predict_dog(trainer, trap_images)], "training": training_calls})
+check("ex1_3", {"inference": [predict_dog(trainer, trap_images), predict_dog(trainer, trap_images)], "other": predict_dog(other_net, trap_images), "image": my_image, "training": training_calls})
 
 # %% [markdown] grading={"statement": "ex1_4"}
 # ## Exercise 1.4 (in words, read by your teacher) · What did you see?

@@ -30,18 +30,24 @@
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import textwrap
+
 import numpy as np
 import keras
+import matplotlib.pyplot as plt
 import tensorflow as tf
 
 from course_utils.grading.checks import check
 from course_utils.grading.fixtures import (ASCENT_RATE, ASCENT_STEPS, BLUR_SIGMA, EDGE_FILTERS, edge_model,
                                            pattern_start, probe)
+from course_utils.grading import fixtures
+from course_utils.measured import approx, verdict
 from course_utils.regularizers import gaussian_blur, gaussian_kernel
 
 keras.utils.set_random_seed(0)
 model = edge_model()                            # (1, 32, 32, 3) image → (1, 28, 28, 4) `edges` activation
-loss_probe = probe((1, 12, 12, 4), seed=3)      # a made-up activation to test your loss on
+loss_probe = probe((1, 12, 12, 4), seed=3)      # a made-up activation to test your loss on (NumPy)
+tall_probe = fixtures.tall_probe()                # another one, 9x14: the check passes it as a tensor
 start_image = pattern_start()                   # grey with a little noise: where the ascent starts
 print(dict(enumerate(EDGE_FILTERS)))
 print(f"steps {ASCENT_STEPS}, learning rate {ASCENT_RATE}, blur sigma {BLUR_SIGMA}")
@@ -52,7 +58,8 @@ print(f"steps {ASCENT_STEPS}, learning rate {ASCENT_RATE}, blur sigma {BLUR_SIGM
 # Write `filter_loss(activation, filter_index)`: the **mean** of channel `filter_index` of an
 # activation of shape `(1, h, w, channels)`, **leaving out a 2-pixel border** on every side
 # (so border artefacts don't dominate). It must return one number and work on NumPy arrays and
-# on tensors (`tf.reduce_mean` of a slice does both).
+# on tensors (`tf.reduce_mean` of a slice does both): the check tries it on a 12×12 NumPy array
+# and on a 9×14 tensor.
 
 # %% grading={"solution": "ex2_1"}
 def filter_loss(activation, filter_index):
@@ -60,7 +67,8 @@ def filter_loss(activation, filter_index):
     return None
 
 # %% grading={"check": "ex2_1"}
-check("ex2_1", [filter_loss(loss_probe, k) for k in range(4)])
+check("ex2_1", {"numpy": [filter_loss(loss_probe, k) for k in range(4)], "tensor": [filter_loss(tf.constant(tall_probe), k) for k in range(4)]})
+
 
 # %% [markdown] grading={"statement": "ex2_2"}
 # ## Exercise 2.2 (medium, 1 point) · One step of gradient ascent, by hand
@@ -71,6 +79,8 @@ check("ex2_1", [filter_loss(loss_probe, k) for k in range(4)])
 # 2. take the gradient of the loss with respect to the image;
 # 3. **normalise** it to unit L2 norm over the whole tensor (`tf.math.l2_normalize`);
 # 4. return `image + learning_rate * gradient`.
+#
+# The check takes one step for filter 1 with `ASCENT_RATE` and one for filter 3 with rate 2.5.
 
 # %% grading={"solution": "ex2_2"}
 def gradient_ascent_step(image, filter_index, learning_rate):
@@ -78,7 +88,7 @@ def gradient_ascent_step(image, filter_index, learning_rate):
     return None
 
 # %% grading={"check": "ex2_2"}
-check("ex2_2", gradient_ascent_step(tf.constant(start_image), 1, ASCENT_RATE))
+check("ex2_2", {"filter_1": gradient_ascent_step(tf.constant(start_image), 1, ASCENT_RATE), "filter_3": gradient_ascent_step(tf.constant(start_image), 3, 2.5)})
 
 # %% [markdown] grading={"statement": "ex2_3"}
 # ## Exercise 2.3 (hard, 2 points) · A regulariser from the ladder, and its effect

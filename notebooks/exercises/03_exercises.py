@@ -17,8 +17,8 @@
 # # Exercises 3 · Grad-CAM
 #
 # You will rebuild Grad-CAM in three steps: pool the gradients into one weight per channel,
-# combine the channels into a heatmap, then the whole method on chapter 1's trained convnet at a
-# layer you choose, and say where it peaks.
+# combine the channels into a heatmap, then the whole method on chapter 1's trained convnet,
+# given a three-class softmax head, at a layer you choose, and say where it peaks.
 #
 # For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check
 # cell. **PASS** = full marks in grading too (the check and the grader use the same judge),
@@ -28,21 +28,26 @@
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import textwrap
+
 import numpy as np
 import keras
+import matplotlib.pyplot as plt
 import tensorflow as tf
 
 from course_utils.grading.checks import check
-from course_utils.grading.fixtures import conv_names, exercise_convnet, exercise_image, probe
+from course_utils.grading.fixtures import CLASS_NAMES, conv_names, exercise_convnet, exercise_image, probe, softmax_convnet
+from course_utils.measured import verdict
+from course_utils.overlay import superimpose
 
 keras.utils.set_random_seed(0)
-model = exercise_convnet()    # raw 0-255 pixels in, P(dog) out (one sigmoid unit)
+model = softmax_convnet(exercise_convnet())   # raw 0-255 pixels in, softmax over CLASS_NAMES out
 image = exercise_image()      # the cat 'chelsea', (1, 180, 180, 3)
 conv_layers = conv_names(model)
 grads_probe = probe((1, 6, 6, 8), seed=4)             # a made-up gradient for exercise 3.1
 act_probe = probe((1, 6, 6, 8), seed=5, relu=True)    # a made-up ReLU activation for exercise 3.2
 weights_probe = probe((8,), seed=6)                   # made-up channel weights for exercise 3.2
-print("P(dog) =", round(float(model(image, training=False)[0, 0]), 3))
+print("P:", ", ".join(f"{name} {p:.3f}" for name, p in zip(CLASS_NAMES, np.asarray(model(image, training=False))[0])))
 for name in conv_layers:
     print(f"{name:9} output {tuple(model.get_layer(name).output.shape[1:])}")
 
@@ -60,6 +65,7 @@ def pool_gradients(grads):
 
 # %% grading={"check": "ex3_1"}
 check("ex3_1", pool_gradients(grads_probe))
+
 
 # %% [markdown] grading={"statement": "ex3_2"}
 # ## Exercise 3.2 (medium, 1 point) · The weighting step
@@ -82,13 +88,14 @@ check("ex3_2", weight_and_combine(act_probe, weights_probe))
 #
 # 1. Choose a layer: set `my_layer` to one of `conv_layers`.
 # 2. Write `my_grad_cam(model, image, layer_name)`: the Grad-CAM heatmap `(h, w)` of that layer
-#    for **the class the model predicts**. The model has one sigmoid output, P(dog); Grad-CAM
-#    differentiates the **logit**, not the probability: `logit = features @ kernel + bias` of
-#    the last layer `dense = model.get_layer("dog_probability")`, whose input is `dense.input`.
-#    The dog score is the logit, the cat score is **minus** the logit; use the one of the predicted
-#    class (P(dog) ≥ 0.5 exactly when the logit ≥ 0). Build `keras.Model(model.inputs, [layer output,
-#    dense.input])`, call it **in inference mode** under a `tf.GradientTape`, then use your
-#    `pool_gradients` and `weight_and_combine`.
+#    for **the class the model predicts**. The model ends in a softmax over three classes
+#    (`CLASS_NAMES`); Grad-CAM differentiates the class's **logit**, not its probability:
+#    `logits = features @ kernel + bias` of the last layer
+#    `dense = model.get_layer("class_probabilities")`, whose input is `dense.input`; the predicted
+#    class is the largest logit. Build `keras.Model(model.inputs, [layer output, dense.input])`,
+#    call it **in inference mode** under a `tf.GradientTape`, then use your `pool_gradients` and
+#    `weight_and_combine`. (With three classes the probability's gradient mixes in the other
+#    classes' gradients, so its map is a different one: the check tells them apart.)
 # 3. Set `my_heatmap = my_grad_cam(model, image, my_layer)` and `my_peak` to the `(row, column)`
 #    of its largest value, and print where that is on the 180×180 photo.
 

@@ -30,13 +30,17 @@
 
 # %%
 import course_utils  # first: keeps TensorFlow's C++ start-up lines out of the outputs
+import textwrap
+
 import numpy as np
 import keras
+import matplotlib.pyplot as plt
 from scipy.stats import spearmanr
 
 from course_utils.grading.checks import check
 from course_utils.grading.fixtures import (GREY, OCCLUSION_PATCH, exercise_convnet, exercise_image, probe,
                                            random_order, randomized_convnet)
+from course_utils.measured import approx, verdict
 
 keras.utils.set_random_seed(0)
 model = exercise_convnet()               # raw 0-255 pixels in, P(dog) out
@@ -61,6 +65,7 @@ def occlude(image, top, left, patch, fill=GREY):
 
 # %% grading={"check": "ex4_1"}
 check("ex4_1", {"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe})
+
 
 # %% [markdown] grading={"statement": "ex4_2"}
 # ## Exercise 4.2 (medium, 1 point) · A model-randomisation test
@@ -87,6 +92,7 @@ similarity = None       # YOUR CODE HERE
 
 # %% grading={"check": "ex4_2"}
 check("ex4_2", {"trained": trained_map, "randomized": randomized_map, "similarity": similarity})
+
 
 # %% [markdown] grading={"statement": "ex4_3"}
 # ## Exercise 4.3 (hard, 2 points) · A deletion curve against a random baseline
