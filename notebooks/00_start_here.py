@@ -50,8 +50,8 @@
 # | [1 · What a small convnet sees in a cat](01_intermediate_activations.ipynb) | intermediate activations of a cats-vs-dogs convnet; how likeness to the picture, class information and sparsity change with depth | 45 min | 30 min |
 # | [2 · The patterns filters respond to](02_filter_patterns.ipynb) | gradient ascent in input space; raw first-layer weights; regularisers that make patterns readable | 60 min | 40 min |
 # | [3 · Where the class is: activation heatmaps](03_class_activation_maps.ipynb) | CAM, Grad-CAM, Grad-CAM++ and guided variants on ImageNet photos | 60 min | 40 min |
-# | [4 · What a unit detects](04_beyond_grad_cam.ipynb) | deconvnet projections and guided backpropagation, the checkerboard, occlusion sensitivity | 40 min | 25 min (4.1, 4.2) |
-# | [5 · Can we trust a heatmap?](05_trusting_heatmaps.ipynb) | deletion/insertion faithfulness and its biases; randomisation sanity checks; what a rank similarity measures | 45 min | 20 min (4.3) |
+# | [4 · What a unit detects](04_beyond_grad_cam.ipynb) | deconvnet projections and guided backpropagation, the checkerboard, occlusion sensitivity | 40 min | 30 min |
+# | [5 · Can we trust a heatmap?](05_trusting_heatmaps.ipynb) | deletion/insertion faithfulness and its biases; randomisation sanity checks; what a rank similarity measures | 45 min | 30 min |
 #
 # Work through them in order: each chapter reuses the previous one's ideas. The first run of a
 # chapter takes a few minutes on a laptop CPU (models load, activations are computed); moving
@@ -59,9 +59,8 @@
 #
 # ## Exercises and grading
 #
-# Chapters 1–4 each have an exercise notebook in [`exercises/`](exercises/): three graded
-# exercises, easy to hard, and one answered in your own words (chapter 5's ideas are practised
-# in exercises 4.2 and 4.3). Fill in the cells marked `# YOUR CODE HERE` and run the check cell
+# Chapters 1–5 each have an exercise notebook in [`exercises/`](exercises/): three graded
+# exercises, easy to hard, and one answered in your own words. Fill in the cells marked `# YOUR CODE HERE` and run the check cell
 # below each one: it prints **PASS** when your answer is right, **FAIL** with what to look at,
 # **NOT YET** while the answer is still `None`. Your teacher's grader (`make grade`) uses the same
 # judge, so a PASS means full marks there too, on one condition: it re-runs your notebook from

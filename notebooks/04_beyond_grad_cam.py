@@ -329,8 +329,9 @@ plt.show()
 # * Occlusion needs no gradients and agrees with Grad-CAM on where the evidence is, at the cost
 #   of one forward pass per patch position; score logits, not probabilities.
 #
-# **Exercises:** [`exercises/04_exercises.ipynb`](exercises/04_exercises.ipynb), exercises 4.1
-# (occlude one patch) and 4.2 (occlusion maps of a trained and a randomised model).
+# **Exercises:** [`exercises/04_exercises.ipynb`](exercises/04_exercises.ipynb): occlude one
+# patch (4.1), the three ReLU rules on the way back (4.2), and one unit projected down to the
+# pixels by each rule (4.3).
 #
 # **Next:** [chapter 5](05_trusting_heatmaps.ipynb) puts every method on trial: can we trust a
 # heatmap?

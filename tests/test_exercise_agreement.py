@@ -92,14 +92,72 @@ def _right_answer(exercise_id, ctx):
         occluded = probe.copy()
         occluded[:, 2:6, 3:7, :] = fx.GREY
         return {"occluded": occluded, "original": probe}, probe
-    trained = fx.occlusion_reference(model, cat)
     if exercise_id == "ex4_2":
+        x, dy = fx.relu_probes()
+        keep = {"backprop": x > 0, "deconvnet": dy > 0, "guided": (x > 0) & (dy > 0)}
+        return {rule: np.where(keep[rule], dy, 0) for rule in fx.RELU_RULES}, dy
+    if exercise_id == "ex4_3":
+        return {rule: _projection(rule) for rule in fx.RELU_RULES}, fx.tiny_image()
+    if exercise_id == "ex5_3":
+        return _sanity_answer(ctx, spearman=True), fx.overlap_probes()[0]
+    trained = fx.occlusion_reference(model, cat)
+    if exercise_id == "ex5_1":
         randomized = fx.occlusion_reference(fx.randomized_convnet(model), cat)
         return {"trained": trained, "randomized": randomized,
                 "similarity": float(spearmanr(trained.ravel(), randomized.ravel())[0])}, cat[0, :4, :4, 0] / 255
     order = np.argsort(-trained.ravel(), kind="stable")
     curve, rand = fx.deletion_reference(model, cat, order), fx.deletion_reference(model, cat, fx.random_order(16))
     return {"curve": curve, "random": rand, "auc": [curve.mean(), rand.mean()]}, cat[0, 0, :17, 0] / 255
+
+
+def _projection(rule, unit=fx.PROJECTED_UNIT, whole_channel=False):
+    """Exercise 4.3 computed here, independently: the gradient of one unit (or of its whole channel,
+    a plausible mistake) through relu(conv2(relu(conv1(x)))) with the rule's ReLU."""
+    import tensorflow as tf
+
+
+    @tf.custom_gradient
+    def relu(x):
+        def backward(dy):
+            keep = {"backprop": x > 0, "deconvnet": dy > 0, "guided": (x > 0) & (dy > 0)}[rule]
+            return tf.where(keep, dy, tf.zeros_like(dy))
+        return tf.nn.relu(x), backward
+
+    conv1, conv2 = fx.tiny_net()
+    channel, row, col = unit
+    image = tf.constant(fx.tiny_image())
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        out = relu(conv2(relu(conv1(image))))
+        value = tf.reduce_sum(out[..., channel]) if whole_channel else out[0, row, col, channel]
+    return np.asarray(tape.gradient(value, image))
+
+
+def _top(a, share, largest=True):
+    count = int(np.ceil(share * a.size))
+    order = np.argsort(-a.ravel() if largest else a.ravel(), kind="stable")
+    return set(order[:count].tolist()), count
+
+
+def _overlap(a, b, share=fx.TOP_SHARE, largest=True):
+    (top_a, count), (top_b, _) = _top(np.asarray(a), share, largest), _top(np.asarray(b), share, largest)
+    return len(top_a & top_b) / count
+
+
+def _sanity_answer(ctx, spearman=True, largest=True):
+    from scipy.stats import spearmanr
+
+    from course_utils.heatmaps import pearson
+
+    a, b = fx.overlap_probes()
+    trained = fx.sanity_maps(ctx["model"], ctx["cat"])
+    randomized = fx.sanity_maps(fx.randomized_convnet(ctx["model"]), ctx["cat"])
+    similarity = (lambda p, q: float(spearmanr(p.ravel(), q.ravel())[0])) if spearman else pearson
+    table = [[similarity(trained[m], randomized[m]), _overlap(trained[m], randomized[m], largest=largest)]
+             for m in fx.SANITY_METHODS]
+    fails = fx.SANITY_METHODS[int(np.argmax([row[0] for row in table]))]
+    return {"overlap_probe": [_overlap(a, b, share, largest) for share in (fx.TOP_SHARE, 0.25)],
+            "table": table, "fails": fails}
 
 
 def photo_answer(exercise_id, ctx, photo, image):
@@ -173,11 +231,19 @@ def _mistakes():
         "ex3_2": {"no_relu": lambda right, ctx: _no_relu()},
         "ex3_3": {"probability_not_logit": probability_cam},
         "ex4_1": {"changed_the_original": lambda right, ctx: dict(right, original=right["occluded"])},
-        "ex4_2": {"drop_of_p_dog": lambda right, ctx: dict(right, trained=-right["trained"],
+        "ex4_2": {"deconvnet_uses_the_forward_mask": lambda right, ctx: dict(right, deconvnet=right["backprop"]),
+                  "guided_with_one_mask": lambda right, ctx: dict(right, guided=right["deconvnet"])},
+        "ex4_3": {"plain_relu_for_every_rule": lambda right, ctx: {r: right["backprop"] for r in fx.RELU_RULES},
+                  "whole_channel_not_one_unit": lambda right, ctx: {
+                      r: _projection(r, whole_channel=True) for r in fx.RELU_RULES}},
+        "ex5_1": {"drop_of_p_dog": lambda right, ctx: dict(right, trained=-right["trained"],
                                                            randomized=-right["randomized"])},
-        "ex4_3": {"p_dog_not_predicted_class": lambda right, ctx: {
+        "ex5_2": {"p_dog_not_predicted_class": lambda right, ctx: {
             "curve": 1 - right["curve"], "random": 1 - right["random"],
             "auc": [1 - right["auc"][0], 1 - right["auc"][1]]}},
+        "ex5_3": {"bottom_not_top": lambda right, ctx: _sanity_answer(ctx, largest=False),
+                  "pearson_not_spearman": lambda right, ctx: _sanity_answer(ctx, spearman=False),
+                  "names_the_method_that_passes": lambda right, ctx: dict(right, fails="Grad-CAM")},
     }
 
 

@@ -27,7 +27,7 @@ def test_an_empty_heatmap_costs_its_parts_with_their_hints():
 
 def test_flattened_occlusion_maps_cost_their_parts_with_their_hints():
     flat = np.linspace(0, 1, 16)
-    verdict = compare.judge("ex4_2", {"trained": flat, "randomized": flat[::-1], "similarity": np.asarray(-1.0)})
+    verdict = compare.judge("ex5_1", {"trained": flat, "randomized": flat[::-1], "similarity": np.asarray(-1.0)})
     assert verdict.fraction == 0 and len(verdict.hints) == 3
     assert not any(UNEXPECTED in hint for hint in verdict.hints), verdict.hints
     assert "Spearman" in verdict.hints[2]

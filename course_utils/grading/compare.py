@@ -371,6 +371,42 @@ def ex4_1(answer: Any) -> Verdict:
 
 
 def ex4_2(answer: Any) -> Verdict:
+    answer = _entries(answer, fx.RELU_RULES)
+    x, dy = fx.relu_probes()
+    hints = {"backprop": "`backprop` should pass dy back where the forward input x was positive (the plain "
+                         "gradient of a ReLU)",
+             "deconvnet": "`deconvnet` should pass back only the positive part of dy, whatever x was",
+             "guided": "`guided` should pass dy back only where x was positive AND dy is positive"}
+    parts = []
+    for rule in fx.RELU_RULES:
+        out = _array(answer[rule], f"the {rule} rule's output", dy.shape)
+        parts.append((1 / 3, _close(out, fx._relu_backward_reference(rule, x, dy), atol=1e-6), hints[rule]))
+    return _score(parts)
+
+
+@lru_cache(maxsize=None)
+def _projection(rule: str) -> np.ndarray:
+    return fx.unit_projection_reference(rule)
+
+
+def ex4_3(answer: Any) -> Verdict:
+    answer = _entries(answer, fx.RELU_RULES)
+    shape = fx.tiny_image().shape
+    parts = []
+    for rule, points in zip(fx.RELU_RULES, (0.3, 0.35, 0.35)):
+        out = _array(answer[rule], f"the {rule} projection", None)
+        if out.shape == shape:
+            out = out[0, :, :, 0]
+        parts.append((points, _close(out, _projection(rule), rtol=1e-4, atol=1e-4),
+                      f"the {rule} projection is not the gradient of that ONE unit (channel, row, column of "
+                      f"tiny_conv2's ReLU output) with respect to the image, with every ReLU passing it back by "
+                      f"the {rule} rule (your relu_backward inside a tf.custom_gradient)"))
+    return _score(parts)
+
+
+# ---------------------------------------------------------------- chapter 5
+
+def ex5_1(answer: Any) -> Verdict:
     answer = _entries(answer, ("trained", "randomized", "similarity"))
     trained = _array(answer["trained"], "trained")
     randomized = _array(answer["randomized"], "randomized")
@@ -390,7 +426,7 @@ def ex4_2(answer: Any) -> Verdict:
     ])
 
 
-def ex4_3(answer: Any) -> Verdict:
+def ex5_2(answer: Any) -> Verdict:
     answer = _entries(answer, ("curve", "random", "auc"))
     model, image = _convnet(), _cat()
     count = _occlusion("trained").size
@@ -412,6 +448,43 @@ def ex4_3(answer: Any) -> Verdict:
     ])
 
 
+@lru_cache(maxsize=1)
+def _sanity_table() -> dict[str, tuple[float, float]]:
+    from scipy.stats import spearmanr
+
+    trained, randomized = fx.sanity_maps(_convnet(), _cat()), fx.sanity_maps(_random_convnet(), _cat())
+    return {name: (float(spearmanr(trained[name].ravel(), randomized[name].ravel())[0]),
+                   fx.top_overlap_reference(trained[name], randomized[name])) for name in fx.SANITY_METHODS}
+
+
+def ex5_3(answer: Any) -> Verdict:
+    answer = _entries(answer, ("overlap_probe", "table", "fails"))
+    a, b = fx.overlap_probes()
+    probe = _array(answer["overlap_probe"], "the top_overlap values on the probe maps", (2,))
+    probe_ok = bool(np.allclose(probe, [fx.top_overlap_reference(a, b, share) for share in (fx.TOP_SHARE, 0.25)],
+                                atol=1e-6))
+    table = _array(answer["table"], "table")
+    if table.shape != (len(fx.SANITY_METHODS), 2):
+        raise Wrong("`table` should have one row per method of SANITY_METHODS (same order): "
+                    "[rank similarity, top overlap]")
+    want = _sanity_table()
+    rank_ok = all(abs(row[0] - want[name][0]) < 1e-3 for row, name in zip(table, fx.SANITY_METHODS))
+    overlap_ok = all(abs(row[1] - want[name][1]) < 1e-3 for row, name in zip(table, fx.SANITY_METHODS))
+    fails = _text(answer["fails"], "fails")
+    survivor = max(fx.SANITY_METHODS, key=lambda name: want[name][0])
+    return _score([
+        (0.3, probe_ok, "top_overlap is off on the probe maps: take each map's top `share` of cells (the "
+                        "ceil(share x size) largest, ties in row-major order) and divide the number both tops "
+                        "share by that count"),
+        (0.25, rank_ok, "a rank similarity in `table` is off: the Spearman correlation of the trained and the "
+                        "randomised model's maps, flattened"),
+        (0.25, probe_ok and overlap_ok, "a top overlap in `table` is off: your top_overlap of the trained and "
+                                        "the randomised model's maps"),
+        (0.2, rank_ok and fails == survivor, "`fails` should name the method whose map stays (nearly) the same when the "
+                                 "model's top layers are randomised"),
+    ])
+
+
 def free_text(answer: Any) -> Verdict:
     text = _text(answer, "your answer").strip()
     if len(text.split()) < 8 or "YOUR ANSWER" in text.upper():
@@ -422,14 +495,13 @@ def free_text(answer: Any) -> Verdict:
 JUDGES = {"ex1_1": ex1_1, "ex1_2": ex1_2, "ex1_3": ex1_3,
           "ex2_1": ex2_1, "ex2_2": ex2_2, "ex2_3": ex2_3,
           "ex3_1": ex3_1, "ex3_2": ex3_2, "ex3_3": ex3_3,
-          "ex4_1": ex4_1, "ex4_2": ex4_2, "ex4_3": ex4_3}
+          "ex4_1": ex4_1, "ex4_2": ex4_2, "ex4_3": ex4_3,
+          "ex5_1": ex5_1, "ex5_2": ex5_2, "ex5_3": ex5_3}
 
 
 def judge(exercise_id: str, answer: Any) -> Verdict:
     """The verdict on one answer. Never raises on a malformed answer: it costs only this exercise."""
-    from .exercises import by_id
-
-    from .exercises import Kind
+    from .exercises import Kind, by_id
 
     function = free_text if by_id(exercise_id).kind is Kind.TEXT else JUDGES[exercise_id]
     try:

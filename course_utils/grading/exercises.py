@@ -72,14 +72,23 @@ EXERCISES = (
              '{"layer": my_layer, "heatmap": my_heatmap, "peak": my_peak}', 2),
     _words("ex3_4", 3, "In your words: where the model looks"),
     Exercise("ex4_1", 4, EASY, "Occlude one patch", '{"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe}'),
-    Exercise("ex4_2", 4, MEDIUM, "A model-randomisation test with occlusion maps",
+    Exercise("ex4_2", 4, MEDIUM, "The three ReLU rules on the way back",
+             "{rule: relu_backward(rule, relu_x, relu_dy) for rule in RELU_RULES}"),
+    Exercise("ex4_3", 4, HARD, "Project one unit down to the pixels, by each rule",
+             "{rule: project_unit(rule, tiny_image, *PROJECTED_UNIT) for rule in RELU_RULES}", 2),
+    _words("ex4_4", 4, "In your words: what each rule lets through"),
+    Exercise("ex5_1", 5, EASY, "A model-randomisation test with occlusion maps",
              '{"trained": trained_map, "randomized": randomized_map, "similarity": similarity}'),
-    Exercise("ex4_3", 4, HARD, "A deletion curve against a random baseline",
-             '{"curve": curve, "random": random_curve, "auc": auc}', 2),
-    _words("ex4_4", 4, "In your words: is the occlusion map faithful?"),
+    Exercise("ex5_2", 5, MEDIUM, "A deletion curve against a random baseline",
+             '{"curve": curve, "random": random_curve, "auc": auc}'),
+    Exercise("ex5_3", 5, HARD, "Which map survives randomisation: rank similarity vs top overlap",
+             '{"overlap_probe": [top_overlap(overlap_a, overlap_b, share) for share in (TOP_SHARE, 0.25)], '
+             '"table": table, "fails": fails}', 2),
+    _words("ex5_4", 5, "In your words: faithful, and about the model?"),
 )
 
-CHAPTERS = {1: "Intermediate activations", 2: "Filter patterns", 3: "Grad-CAM", 4: "Occlusion, randomisation, deletion"}
+CHAPTERS = {1: "Intermediate activations", 2: "Filter patterns", 3: "Grad-CAM", 4: "Occlusion and the ReLU rules",
+            5: "Trusting heatmaps: randomisation, deletion, overlap"}
 
 
 def by_id(exercise_id: str) -> Exercise:

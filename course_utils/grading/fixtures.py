@@ -226,3 +226,112 @@ def deletion_reference(model: Any, image: np.ndarray, order: Sequence[int]) -> n
 
 def random_order(count: int) -> np.ndarray:
     return np.random.default_rng(RANDOM_ORDER_SEED).permutation(count)
+
+
+# ---------------------------------------------------------------- chapter 4: ReLU rules and a tiny net
+
+RELU_RULES = ("backprop", "deconvnet", "guided")   # exercise 4.2's three backward rules
+PROJECTED_UNIT = (1, 5, 5)                          # exercise 4.3's unit: (channel, row, column) of tiny_conv2
+
+
+def relu_probes() -> tuple[np.ndarray, np.ndarray]:
+    """Exercise 4.2's inputs: a ReLU's input x and the gradient dy arriving from above, both of mixed sign."""
+    return probe((1, 4, 5, 3), seed=31), probe((1, 4, 5, 3), seed=32)
+
+
+def tiny_net() -> tuple[Any, Any]:
+    """Exercise 4.3's network: two 3x3 'same' convolutions (1 → 4 → 3 channels), seeded weights and
+    no activation of their own; the learner puts a ReLU after each: relu(conv2(relu(conv1(x))))."""
+    import keras
+
+    conv1 = keras.layers.Conv2D(4, 3, padding="same", name="tiny_conv1")
+    conv2 = keras.layers.Conv2D(3, 3, padding="same", name="tiny_conv2")
+    conv1.build((None, None, None, 1))
+    conv2.build((None, None, None, 4))
+    conv1.set_weights([probe((3, 3, 1, 4), seed=21), 0.1 * probe((4,), seed=22)])
+    conv2.set_weights([probe((3, 3, 4, 3), seed=23), 0.1 * probe((3,), seed=24)])
+    return conv1, conv2
+
+
+def tiny_image() -> np.ndarray:
+    """Exercise 4.3's (1, 11, 11, 1) input."""
+    return probe((1, 11, 11, 1), seed=25)
+
+
+def _relu_backward_reference(rule: str, x: np.ndarray, upstream: np.ndarray) -> np.ndarray:
+    x, upstream = np.asarray(x), np.asarray(upstream)
+    passes = {"backprop": x > 0, "deconvnet": upstream > 0, "guided": (x > 0) & (upstream > 0)}[rule]
+    return np.where(passes, upstream, 0).astype("float32")
+
+
+def unit_projection_reference(rule: str, unit: tuple[int, int, int] = PROJECTED_UNIT) -> np.ndarray:
+    """(11, 11) gradient of one unit of tiny_net with respect to its input, ReLUs passing it back by `rule`."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def relu(x):
+        return tf.nn.relu(x), lambda dy: tf.constant(_relu_backward_reference(rule, x, dy))
+
+    conv1, conv2 = tiny_net()
+    channel, row, col = unit
+    image = tf.constant(tiny_image())
+    with tf.GradientTape() as tape:
+        tape.watch(image)
+        value = relu(conv2(relu(conv1(image))))[0, row, col, channel]
+    return np.asarray(tape.gradient(value, image))[0, :, :, 0]
+
+
+# ---------------------------------------------------------------- chapter 5: sanity maps
+
+TOP_SHARE = 0.1   # exercise 5.3: the share of a map's cells that counts as its "top"
+SANITY_METHODS = ("Grad-CAM", "guided backprop")
+
+
+def sanity_maps(model: Any, image: np.ndarray) -> dict[str, np.ndarray]:
+    """Exercise 5.3's inputs: the Grad-CAM map at conv2d_4 (7x7) and the guided-backpropagation
+    map (180x180, |gradient| max over colours) of the predicted class's logit, for `model`."""
+    import keras
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def guided(x):  # local on purpose: the sandbox stubs the course's own guided ReLU, not this
+        return tf.nn.relu(x), lambda dy: tf.where((dy > 0) & (x > 0), dy, tf.zeros_like(dy))
+
+    def last_conv_and_score(net, x):
+        """conv2d_4's activation and the predicted class's logit (dog: z, cat: -z)."""
+        dense = net.get_layer("dog_probability")
+        act, features = keras.Model(net.inputs, [net.get_layer("conv2d_4").output, dense.input])(x, training=False)
+        logit = (features @ dense.kernel + dense.bias)[0, 0]
+        return act, (logit if float(logit) >= 0 else -logit)
+
+    x = tf.constant(np.asarray(image, dtype="float32"))
+    with tf.GradientTape() as tape:
+        act, score = last_conv_and_score(model, x)
+    weights = np.asarray(tape.gradient(score, act)).mean(axis=(0, 1, 2))
+    grad_cam = np.maximum(np.asarray(act)[0] @ weights, 0)
+
+    guided_net = keras.models.clone_model(model)
+    guided_net.set_weights(model.get_weights())
+    for layer in guided_net.layers:
+        if getattr(layer, "activation", None) is keras.activations.relu:
+            layer.activation = guided
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        _, score = last_conv_and_score(guided_net, x)
+    guided_map = np.abs(np.asarray(tape.gradient(score, x))[0]).max(axis=-1)
+    return {"Grad-CAM": grad_cam, "guided backprop": guided_map}
+
+
+def top_overlap_reference(a: np.ndarray, b: np.ndarray, share: float = TOP_SHARE) -> float:
+    """The fraction of a's top `share` of cells (ties: first in row-major order) that are in b's top."""
+    count = int(np.ceil(share * np.asarray(a).size))
+    top_a = set(np.argsort(-np.asarray(a).ravel(), kind="stable")[:count].tolist())
+    top_b = set(np.argsort(-np.asarray(b).ravel(), kind="stable")[:count].tolist())
+    return len(top_a & top_b) / count
+
+
+def overlap_probes() -> tuple[np.ndarray, np.ndarray]:
+    """Exercise 5.3's probe maps (8x10, so the top 10% is 8 cells), with ties: a check of the rule."""
+    a = np.round(np.abs(probe((8, 10), seed=41)), 1)
+    b = np.round(0.5 * a + np.abs(probe((8, 10), seed=42)), 1)
+    return a, b

@@ -46,12 +46,15 @@ FORBIDDEN_IN_GRADING = {
     "course_utils.heatmaps": ["rank_similarity"],
     "course_utils.filters": ["optimize_patterns", "filter_patterns", "regularizer_ladder", "_ascent_step"],
     "course_utils.faithfulness": ["deletion_curve", "deletion_insertion"],
+    "course_utils.relu_rules": ["_backward_rule", "model_with_relu_rule"],
+    "course_utils.deconvnet": ["_layer_model", "project_filters"],
     # The judges' own reference computations: calling them would hand over the answer.
     "course_utils.grading.fixtures": ["ascent_pattern", "roughness", "grad_cam_reference", "occlusion_reference",
-                                      "deletion_reference", "grey_patches"],
+                                      "deletion_reference", "grey_patches",
+                                      "_relu_backward_reference", "unit_projection_reference", "top_overlap_reference"],
     # The judges themselves: outside grading they power check(); inside, where check() stays quiet,
     # they would be an oracle to search answers with (and some recompute the reference).
-    "course_utils.grading.compare": ["_ascent_step", "judge", "free_text", "ex*_*"],
+    "course_utils.grading.compare": ["_ascent_step", "_projection", "_sanity_table", "judge", "free_text", "ex*_*"],
 }
 STUB_MESSAGE = "not available while grading: this exercise asks you to write it yourself"
 

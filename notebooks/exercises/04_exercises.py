@@ -14,12 +14,13 @@
 # ---
 
 # %% [markdown]
-# # Exercises 4 · Occlusion, a model-randomisation test and a deletion curve
+# # Exercises 4 · Occlusion and the three ReLU rules
 #
-# Occlusion asks the model directly: hide part of the image and see how much the score drops.
-# A model-randomisation test (Adebayo et al. 2018) asks whether an explanation depends on what
-# the model learned. A deletion curve asks whether the explanation is faithful: deleting the
-# pixels it calls important should make the score fall faster than deleting random ones.
+# Chapter 4 explained a prediction two ways beyond Grad-CAM. Occlusion asks the model directly:
+# hide part of the image and see how much the score drops. Guided backpropagation and the
+# deconvnet send a gradient back to the pixels like the plain gradient does, except for one
+# thing: what each ReLU lets through on the way back. You will write those three rules and
+# project one unit of a tiny network down to its input by each of them.
 #
 # For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check
 # cell. **PASS** = full marks in grading too (the check and the grader use the same judge),
@@ -35,20 +36,19 @@ import textwrap
 import numpy as np
 import keras
 import matplotlib.pyplot as plt
-from scipy.stats import spearmanr
+import tensorflow as tf
 
 from course_utils.grading.checks import check
-from course_utils.grading.fixtures import (GREY, OCCLUSION_PATCH, exercise_convnet, exercise_image, probe,
-                                           random_order, randomized_convnet)
-from course_utils.measured import approx, verdict
+from course_utils.grading.fixtures import (GREY, PROJECTED_UNIT, RELU_RULES, probe, relu_probes, tiny_image,
+                                           tiny_net)
+from course_utils.measured import verdict
 
 keras.utils.set_random_seed(0)
-model = exercise_convnet()               # raw 0-255 pixels in, P(dog) out
-image = exercise_image()                 # the cat 'chelsea', (1, 180, 180, 3)
-random_model = randomized_convnet(model)  # conv2d_4 and the output layer re-drawn at random
-occ_probe = 255 * np.abs(probe((1, 10, 12, 3), seed=7)).clip(0, 1)   # a small test image
-print("P(dog): trained", round(float(model(image, training=False)[0, 0]), 3),
-      "| randomised", round(float(random_model(image, training=False)[0, 0]), 3))
+occ_probe = 255 * np.abs(probe((1, 10, 12, 3), seed=7)).clip(0, 1)   # a small test image (exercise 4.1)
+relu_x, relu_dy = relu_probes()          # a ReLU's input and the gradient arriving from above (4.2)
+conv1, conv2 = tiny_net()                # two 3x3 convolutions, 1 -> 4 -> 3 channels (4.3)
+tiny_image = tiny_image()                # its (1, 11, 11, 1) input
+print("rules:", RELU_RULES, "| unit (channel, row, column):", PROJECTED_UNIT)
 
 # %% [markdown] grading={"statement": "ex4_1"}
 # ## Exercise 4.1 (easy, 1 point) · Occlude one patch
@@ -68,65 +68,64 @@ check("ex4_1", {"occluded": occlude(occ_probe, 2, 3, 4), "original": occ_probe})
 
 
 # %% [markdown] grading={"statement": "ex4_2"}
-# ## Exercise 4.2 (medium, 1 point) · A model-randomisation test
+# ## Exercise 4.2 (medium, 1 point) · The three ReLU rules on the way back
 #
-# 1. Write `occlusion_map(net, image)`: cut the 180×180 image into a grid of `OCCLUSION_PATCH`-pixel
-#    patches (stride = patch, so 4×4 patches); for each patch (row-major order) grey it out with
-#    your `occlude`, and return a `(rows, columns)` array of how much the probability of **the
-#    class `net` predicts for the whole image** drops: `p(original) - p(occluded)`. For this
-#    one-output model the predicted class is dog if P(dog) ≥ 0.5 (probability P(dog)), else cat
-#    (probability 1 − P(dog)). Score all images in one batch: `net.predict(batch, verbose=0)`.
-# 2. `trained_map = occlusion_map(model, image)`, `randomized_map = occlusion_map(random_model, image)`,
-#    and `similarity` = the Spearman rank correlation of the two flattened maps
-#    (`spearmanr(a, b)[0]`, as a float).
+# On the way forward a ReLU computes `y = max(x, 0)`. On the way back it receives `dy`, the
+# gradient arriving from the layer above, and passes something back to `x`. Write
+# `relu_backward(rule, x, dy)` returning what it passes back, an array of `dy`'s shape, for
+#
+# - `"backprop"`: the plain gradient: `dy` where the forward input `x` was positive, else 0;
+# - `"deconvnet"` (Zeiler & Fergus): `dy` where `dy` is positive, else 0, whatever `x` was;
+# - `"guided"` (Springenberg et al.): `dy` only where `x` was positive **and** `dy` is positive.
+#
+# It must work on NumPy arrays and on tensors (exercise 4.3 hands it tensors): `np.asarray`
+# turns either into an array.
 
 # %% grading={"solution": "ex4_2"}
-def occlusion_map(net, image):
+def relu_backward(rule, x, dy):
     # YOUR CODE HERE
     return None
 
 
-trained_map = None      # YOUR CODE HERE
-randomized_map = None   # YOUR CODE HERE
-similarity = None       # YOUR CODE HERE
+# Try your relu_backward on relu_x and relu_dy here: which share of dy does each rule pass back?
 
 # %% grading={"check": "ex4_2"}
-check("ex4_2", {"trained": trained_map, "randomized": randomized_map, "similarity": similarity})
+check("ex4_2", {rule: relu_backward(rule, relu_x, relu_dy) for rule in RELU_RULES})
 
 
 # %% [markdown] grading={"statement": "ex4_3"}
-# ## Exercise 4.3 (hard, 2 points) · A deletion curve against a random baseline
+# ## Exercise 4.3 (hard, 2 points) · Project one unit down to the pixels, by each rule
 #
-# Delete (grey out) the 16 patches of the grid **one more at a time**, in two orders:
-#
-# - `order`: the patches by your `trained_map`, largest drop first
-#   (`np.argsort(-trained_map.ravel(), kind="stable")`, row-major patch indices);
-# - `baseline`: `random_order(16)`.
-#
-# For each order, `curve[k]` = P(predicted class of the original image) after the first `k`
-# patches of the order are grey, for k = 0 … 16 (17 values; score them in one batch). Set
-# `curve`, `random_curve`, and `auc = [mean of curve, mean of random_curve]` (the area under
-# each curve, in units of the whole range).
+# The tiny network is `relu(conv2(relu(conv1(x))))`: `conv1` and `conv2` are Keras layers with
+# no activation of their own. Write `project_unit(rule, image, channel, row, col)`: the gradient
+# of ONE unit, `[0, row, col, channel]` of the network's output, with respect to `image`, where
+# both ReLUs pass the gradient back by `rule`. Build that ReLU with `tf.custom_gradient`: its
+# forward is `tf.nn.relu(x)`, its backward your `relu_backward(rule, x, dy)` (wrap the result
+# in `tf.constant`). Compute under a `tf.GradientTape` that watches the image, and return the
+# gradient as a NumPy array of the image's shape. The check projects `PROJECTED_UNIT` by each rule.
 
 # %% grading={"solution": "ex4_3"}
-def deletion_curve(net, image, patch_order):
+def relu_with_rule(rule):
     # YOUR CODE HERE
     return None
 
 
-curve = None          # YOUR CODE HERE: 17 values
-random_curve = None   # YOUR CODE HERE: 17 values
-auc = None            # YOUR CODE HERE: [AUC of curve, AUC of random_curve]
+def project_unit(rule, image, channel, row, col):
+    # YOUR CODE HERE
+    return None
+
+
+# Once project_unit works: draw project_unit(rule, tiny_image, *PROJECTED_UNIT) for each rule.
 
 # %% grading={"check": "ex4_3"}
-check("ex4_3", {"curve": curve, "random": random_curve, "auc": auc})
+check("ex4_3", {rule: project_unit(rule, tiny_image, *PROJECTED_UNIT) for rule in RELU_RULES})
 
 # %% [markdown] grading={"statement": "ex4_4"}
-# ## Exercise 4.4 (in words, read by your teacher) · Is the occlusion map faithful?
+# ## Exercise 4.4 (in words, read by your teacher) · What each rule lets through
 #
-# In two or three sentences, using your numbers: compare the two AUCs, say what the rank similarity
-# of exercise 4.2 tells you, and name one limit of these tests (e.g. grey patches are images the
-# model never saw in training).
+# In two or three sentences, using your numbers: how many pixels and what share of positive
+# values does each projection of exercise 4.3 have, which ReLU mask explains each difference,
+# and why does a cleaner picture not prove that the method explains the model?
 
 # %% grading={"solution": "ex4_4"}
 interpretation_4 = None   # YOUR ANSWER HERE, as a string: "..."

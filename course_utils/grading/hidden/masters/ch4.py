@@ -1,10 +1,11 @@
 # %% [markdown]
-# # Exercises 4 · Occlusion, a model-randomisation test and a deletion curve
+# # Exercises 4 · Occlusion and the three ReLU rules
 #
-# Occlusion asks the model directly: hide part of the image and see how much the score drops.
-# A model-randomisation test (Adebayo et al. 2018) asks whether an explanation depends on what
-# the model learned. A deletion curve asks whether the explanation is faithful: deleting the
-# pixels it calls important should make the score fall faster than deleting random ones.
+# Chapter 4 explained a prediction two ways beyond Grad-CAM. Occlusion asks the model directly:
+# hide part of the image and see how much the score drops. Guided backpropagation and the
+# deconvnet send a gradient back to the pixels like the plain gradient does, except for one
+# thing: what each ReLU lets through on the way back. You will write those three rules and
+# project one unit of a tiny network down to its input by each of them.
 #
 # For each exercise: fill in the cell marked `# YOUR CODE HERE`, run it, then run the check
 # cell. **PASS** = full marks in grading too (the check and the grader use the same judge),
@@ -20,20 +21,19 @@ import textwrap
 import numpy as np
 import keras
 import matplotlib.pyplot as plt
-from scipy.stats import spearmanr
+import tensorflow as tf
 
 from course_utils.grading.checks import check
-from course_utils.grading.fixtures import (GREY, OCCLUSION_PATCH, exercise_convnet, exercise_image, probe,
-                                           random_order, randomized_convnet)
-from course_utils.measured import approx, verdict
+from course_utils.grading.fixtures import (GREY, PROJECTED_UNIT, RELU_RULES, probe, relu_probes, tiny_image,
+                                           tiny_net)
+from course_utils.measured import verdict
 
 keras.utils.set_random_seed(0)
-model = exercise_convnet()               # raw 0-255 pixels in, P(dog) out
-image = exercise_image()                 # the cat 'chelsea', (1, 180, 180, 3)
-random_model = randomized_convnet(model)  # conv2d_4 and the output layer re-drawn at random
-occ_probe = 255 * np.abs(probe((1, 10, 12, 3), seed=7)).clip(0, 1)   # a small test image
-print("P(dog): trained", round(float(model(image, training=False)[0, 0]), 3),
-      "| randomised", round(float(random_model(image, training=False)[0, 0]), 3))
+occ_probe = 255 * np.abs(probe((1, 10, 12, 3), seed=7)).clip(0, 1)   # a small test image (exercise 4.1)
+relu_x, relu_dy = relu_probes()          # a ReLU's input and the gradient arriving from above (4.2)
+conv1, conv2 = tiny_net()                # two 3x3 convolutions, 1 -> 4 -> 3 channels (4.3)
+tiny_image = tiny_image()                # its (1, 11, 11, 1) input
+print("rules:", RELU_RULES, "| unit (channel, row, column):", PROJECTED_UNIT)
 
 # %% [markdown] grading={"statement": "ex4_1"}
 # ## Exercise 4.1 (easy, 1 point) · Occlude one patch
@@ -62,27 +62,27 @@ def occlude(image, top, left, patch, fill=GREY):
 # measure the effect of many patches at once.
 
 # %% [markdown] grading={"statement": "ex4_2"}
-# ## Exercise 4.2 (medium, 1 point) · A model-randomisation test
+# ## Exercise 4.2 (medium, 1 point) · The three ReLU rules on the way back
 #
-# 1. Write `occlusion_map(net, image)`: cut the 180×180 image into a grid of `OCCLUSION_PATCH`-pixel
-#    patches (stride = patch, so 4×4 patches); for each patch (row-major order) grey it out with
-#    your `occlude`, and return a `(rows, columns)` array of how much the probability of **the
-#    class `net` predicts for the whole image** drops: `p(original) - p(occluded)`. For this
-#    one-output model the predicted class is dog if P(dog) ≥ 0.5 (probability P(dog)), else cat
-#    (probability 1 − P(dog)). Score all images in one batch: `net.predict(batch, verbose=0)`.
-# 2. `trained_map = occlusion_map(model, image)`, `randomized_map = occlusion_map(random_model, image)`,
-#    and `similarity` = the Spearman rank correlation of the two flattened maps
-#    (`spearmanr(a, b)[0]`, as a float).
+# On the way forward a ReLU computes `y = max(x, 0)`. On the way back it receives `dy`, the
+# gradient arriving from the layer above, and passes something back to `x`. Write
+# `relu_backward(rule, x, dy)` returning what it passes back, an array of `dy`'s shape, for
+#
+# - `"backprop"`: the plain gradient: `dy` where the forward input `x` was positive, else 0;
+# - `"deconvnet"` (Zeiler & Fergus): `dy` where `dy` is positive, else 0, whatever `x` was;
+# - `"guided"` (Springenberg et al.): `dy` only where `x` was positive **and** `dy` is positive.
+#
+# It must work on NumPy arrays and on tensors (exercise 4.3 hands it tensors): `np.asarray`
+# turns either into an array.
 
 # %% grading={"solution": "ex4_2"}
-def occlusion_map(net, image):
+def relu_backward(rule, x, dy):
     ### BEGIN SOLUTION
-    rows, cols = image.shape[1] // OCCLUSION_PATCH, image.shape[2] // OCCLUSION_PATCH
-    batch = np.concatenate([image] + [occlude(image, r * OCCLUSION_PATCH, c * OCCLUSION_PATCH, OCCLUSION_PATCH)
-                                      for r in range(rows) for c in range(cols)])
-    p_dog = net.predict(batch, verbose=0)[:, 0]
-    p_class = p_dog if p_dog[0] >= 0.5 else 1 - p_dog
-    return (p_class[0] - p_class[1:]).reshape(rows, cols)
+    x, dy = np.asarray(x), np.asarray(dy)
+    passes = {"backprop": x > 0, "deconvnet": dy > 0, "guided": (x > 0) & (dy > 0)}
+    if rule not in passes:
+        raise ValueError(f"unknown rule {rule!r}; choose one of {RELU_RULES}")
+    return np.where(passes[rule], dy, 0).astype("float32")
     ### STUB
     # YOUR CODE HERE
     return None
@@ -90,52 +90,57 @@ def occlusion_map(net, image):
 
 
 ### BEGIN SOLUTION
-trained_map = occlusion_map(model, image)
-randomized_map = occlusion_map(random_model, image)
-similarity = float(spearmanr(trained_map.ravel(), randomized_map.ravel())[0])
-print("trained:\n", np.round(trained_map, 2), "\nrandomised:\n", np.round(randomized_map, 2))
-print(f"rank similarity {approx(similarity)}")
-print(verdict(similarity < 0.8, "the occlusion map changes with the learned weights (rank similarity below 0.8)"))
+for rule in RELU_RULES:
+    kept = relu_backward(rule, relu_x, relu_dy) != 0
+    print(f"{rule:9s} passes back {kept.mean():.0%} of the values of dy")
+print(verdict(np.all((relu_backward("guided", relu_x, relu_dy) != 0)
+                     <= (relu_backward("backprop", relu_x, relu_dy) != 0)),
+              "guided passes back nothing that the plain gradient does not"))
 ### STUB
-trained_map = None      # YOUR CODE HERE
-randomized_map = None   # YOUR CODE HERE
-similarity = None       # YOUR CODE HERE
+# Try your relu_backward on relu_x and relu_dy here: which share of dy does each rule pass back?
 ### END SOLUTION
 
 # %% grading={"check": "ex4_2"}
 
 # %% [markdown] grading={"explanation": "ex4_2"}
-# **Why.** An explanation that is about *the model* must change when the model's learned weights
-# are destroyed. Occlusion passes this test by construction: it only asks the model, so a
-# different model gives a different map, and a low rank similarity is what we hope to see. A
-# method whose map barely changes (high similarity) would be explaining the *image* (edges,
-# contrast), not the model; that is what Adebayo et al. found for several gradient methods.
+# **Why.** The plain gradient asks *which inputs would change this output*: a ReLU that was off
+# (x ≤ 0) passes nothing back, whatever arrives. The deconvnet ignores the forward pass at the
+# ReLU and keeps only the positive part of what arrives, so it reconstructs *what would
+# excite* the unit. Guided backpropagation applies both masks: only paths that were on *and*
+# that push the output up. Two masks let through less than one: the printed shares show it.
 
 # %% [markdown] grading={"statement": "ex4_3"}
-# ## Exercise 4.3 (hard, 2 points) · A deletion curve against a random baseline
+# ## Exercise 4.3 (hard, 2 points) · Project one unit down to the pixels, by each rule
 #
-# Delete (grey out) the 16 patches of the grid **one more at a time**, in two orders:
-#
-# - `order`: the patches by your `trained_map`, largest drop first
-#   (`np.argsort(-trained_map.ravel(), kind="stable")`, row-major patch indices);
-# - `baseline`: `random_order(16)`.
-#
-# For each order, `curve[k]` = P(predicted class of the original image) after the first `k`
-# patches of the order are grey, for k = 0 … 16 (17 values; score them in one batch). Set
-# `curve`, `random_curve`, and `auc = [mean of curve, mean of random_curve]` (the area under
-# each curve, in units of the whole range).
+# The tiny network is `relu(conv2(relu(conv1(x))))`: `conv1` and `conv2` are Keras layers with
+# no activation of their own. Write `project_unit(rule, image, channel, row, col)`: the gradient
+# of ONE unit, `[0, row, col, channel]` of the network's output, with respect to `image`, where
+# both ReLUs pass the gradient back by `rule`. Build that ReLU with `tf.custom_gradient`: its
+# forward is `tf.nn.relu(x)`, its backward your `relu_backward(rule, x, dy)` (wrap the result
+# in `tf.constant`). Compute under a `tf.GradientTape` that watches the image, and return the
+# gradient as a NumPy array of the image's shape. The check projects `PROJECTED_UNIT` by each rule.
 
 # %% grading={"solution": "ex4_3"}
-def deletion_curve(net, image, patch_order):
+def relu_with_rule(rule):
     ### BEGIN SOLUTION
-    cols = image.shape[2] // OCCLUSION_PATCH
-    covered, batch = np.array(image, dtype="float32", copy=True), [image]
-    for index in patch_order:
-        row, col = divmod(int(index), cols)
-        covered = occlude(covered, row * OCCLUSION_PATCH, col * OCCLUSION_PATCH, OCCLUSION_PATCH)
-        batch.append(covered)
-    p_dog = net.predict(np.concatenate(batch), verbose=0)[:, 0]
-    return p_dog if p_dog[0] >= 0.5 else 1 - p_dog
+    @tf.custom_gradient
+    def relu(x):
+        return tf.nn.relu(x), lambda dy: tf.constant(relu_backward(rule, x, dy))
+
+    return relu
+    ### STUB
+    # YOUR CODE HERE
+    return None
+    ### END SOLUTION
+
+
+def project_unit(rule, image, channel, row, col):
+    ### BEGIN SOLUTION
+    relu, x = relu_with_rule(rule), tf.constant(image)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        unit = relu(conv2(relu(conv1(x))))[0, row, col, channel]
+    return tape.gradient(unit, x).numpy()
     ### STUB
     # YOUR CODE HERE
     return None
@@ -143,56 +148,58 @@ def deletion_curve(net, image, patch_order):
 
 
 ### BEGIN SOLUTION
-order = np.argsort(-trained_map.ravel(), kind="stable")
-curve = deletion_curve(model, image, order)
-random_curve = deletion_curve(model, image, random_order(16))
-auc = [float(curve.mean()), float(random_curve.mean())]
-print("by the map:", np.round(curve, 2), f"AUC {auc[0]:.3f}")
-print("random:    ", np.round(random_curve, 2), f"AUC {auc[1]:.3f}")
-print(verdict(auc[0] < auc[1], "deleting by the map lowers the score faster than a random order (smaller AUC)"))
-print(verdict(curve[-1] < curve[0], "greying the whole image lowers P(predicted class)"))
-fig, ax = plt.subplots(figsize=(5, 2.8))
-ax.plot(curve, "o-", label="by the occlusion map")
-ax.plot(random_curve, "s--", label="random order")
-ax.set(xlabel="patches greyed", ylabel="P(predicted class)", ylim=(0, 1))
-ax.legend()
+projections = {rule: project_unit(rule, tiny_image, *PROJECTED_UNIT)[0, :, :, 0] for rule in RELU_RULES}
+for rule, p in projections.items():
+    print(f"{rule:9s} {np.count_nonzero(p):3d} of {p.size} pixels reached, "
+          f"{np.mean(p > 0):.0%} positive, largest |value| {np.abs(p).max():.2f}")
+print(verdict(not np.allclose(projections["guided"], projections["backprop"]),
+              "guided backpropagation gives another picture than the plain gradient"))
+print(verdict(not np.allclose(projections["guided"], projections["deconvnet"]),
+              "and another one than the deconvnet"))
+fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
+axes[0].imshow(tiny_image[0, :, :, 0], cmap="gray")
+axes[0].plot(PROJECTED_UNIT[2], PROJECTED_UNIT[1], "r+", markersize=14)
+axes[0].set(title="input, + = the unit", xticks=[], yticks=[])
+for ax, (rule, p) in zip(axes[1:], projections.items()):
+    limit = np.abs(p).max()
+    ax.imshow(p, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set(title=rule, xticks=[], yticks=[])
 plt.show()
 ### STUB
-curve = None          # YOUR CODE HERE: 17 values
-random_curve = None   # YOUR CODE HERE: 17 values
-auc = None            # YOUR CODE HERE: [AUC of curve, AUC of random_curve]
+# Once project_unit works: draw project_unit(rule, tiny_image, *PROJECTED_UNIT) for each rule.
 ### END SOLUTION
 
 # %% grading={"check": "ex4_3"}
 
 # %% [markdown] grading={"explanation": "ex4_3"}
-# **Why.** If the map is faithful, the patches it ranks first are the ones the model needs, so
-# deleting them first makes the probability fall fastest and the area under the deletion curve is
-# *smaller* than for a random order. Both curves start at the same value (nothing deleted) and end
-# at the same one (all 16 patches grey, the same image whatever the order), so only the order in
-# between differs. Greying does not always lower the score: a grey image is one the model never
-# saw, and its P(predicted class) can end above where it started (the second verdict line says
-# which happens here). That is why a random baseline is needed: only the gap between the two
-# areas, not the fall of one curve, is evidence for the map.
+# **Why.** All three pictures are zero outside the unit's receptive field: two 3×3 convolutions
+# see a 5×5 window. Inside it they differ only by the ReLU masks of exercise 4.2. The deconvnet
+# and guided backpropagation drop every negative gradient at each ReLU, so less cancels on the
+# way down; their pictures still hold negative pixels, because the last step back goes through
+# `conv1`'s weights, which have both signs and no ReLU after the image. Guided also drops the
+# paths that were off in the forward pass, so it reaches no more pixels than the plain gradient.
+# On real networks this is why guided pictures look like clean edges and raw gradients like
+# noise. Cleaner is not more faithful: chapter 5 shows how little of guided backpropagation's
+# picture depends on the model.
 
 # %% [markdown] grading={"statement": "ex4_4"}
-# ## Exercise 4.4 (in words, read by your teacher) · Is the occlusion map faithful?
+# ## Exercise 4.4 (in words, read by your teacher) · What each rule lets through
 #
-# In two or three sentences, using your numbers: compare the two AUCs, say what the rank similarity
-# of exercise 4.2 tells you, and name one limit of these tests (e.g. grey patches are images the
-# model never saw in training).
+# In two or three sentences, using your numbers: how many pixels and what share of positive
+# values does each projection of exercise 4.3 have, which ReLU mask explains each difference,
+# and why does a cleaner picture not prove that the method explains the model?
 
 # %% grading={"solution": "ex4_4"}
 ### BEGIN SOLUTION
+shares = {rule: float(np.mean(p > 0)) for rule, p in projections.items()}
 interpretation_4 = (
-    f"Deleting by the occlusion map gives an AUC of {auc[0]:.3f} against {auc[1]:.3f} for a random order, "
-    + ("so the map does rank first the patches the model needs. " if auc[0] < auc[1]
-       else "so here the map does not beat a random order. ")
-    + f"Its rank similarity with the randomised model's map is {approx(similarity)}, "
-    + ("well below 1: the map depends on the learned weights. " if similarity < 0.8
-       else "high: the map depends little on the learned weights. ")
-    + f"A limit: the all-grey image scores {curve[-1]:.2f} against {curve[0]:.2f} for the photo, so grey "
-    "squares are not neutral; part of any drop comes from the unnatural patch, not the missing evidence."
+    f"The plain gradient reaches {np.count_nonzero(projections['backprop'])} pixels with "
+    f"{shares['backprop']:.0%} of them positive, the deconvnet {np.count_nonzero(projections['deconvnet'])} with "
+    f"{shares['deconvnet']:.0%} and guided backpropagation {np.count_nonzero(projections['guided'])} with "
+    f"{shares['guided']:.0%}: the deconvnet and guided keep only the positive part of the gradient at each "
+    "ReLU, and guided also drops the paths whose ReLU was off in the forward pass. A cleaner, more positive "
+    "picture shows what would excite the unit, not that the model uses it; that needs a test such as "
+    "chapter 5's randomisation."
 )
 print(textwrap.fill(interpretation_4, 99))
 ### STUB
