@@ -180,7 +180,7 @@ def hostile_result(tmp_path_factory):
     before = tree_digest(*guarded)
     start = time.monotonic()
     # The wall limit leaves room for a loaded 2-core machine; the cell limit is what the attacks meet.
-    result = grade_folder(folder, Limits(wall_seconds=90, cell_seconds=10), workers=3)
+    result = grade_folder(folder, Limits(wall_seconds=90, cell_seconds=10, student_cpu_seconds=60), workers=3)
     seconds = time.monotonic() - start
     summary_markdown(result)
     after = tree_digest(*guarded)

@@ -459,6 +459,47 @@ def test_memory_is_limited_per_student_not_per_process(level, tmp_path):
     assert outcome.out_of_memory
 
 
+@pytest.mark.parametrize("level", _levels())
+def test_memory_is_limited_per_student_even_without_a_cgroup(level, tmp_path, monkeypatch):
+    """Where no cgroup can be had (a teacher without root or delegation), the sandbox's init adds
+    up its processes' memory and stops them all: forked children cannot exhaust the machine."""
+    from course_utils.grading import sandbox
+    from course_utils.grading.isolation import BUDGET_EXIT_CODES
+
+    if isolation_level() == "none" or (level == "root" and isolation_level() != "root"):
+        pytest.skip(f"no {level} isolation on this machine")
+    monkeypatch.setattr(sandbox.Group, "create", classmethod(lambda cls, *a: None))
+    limits = Limits(wall_seconds=120, memory_bytes=2 * 1024**3, student_memory_bytes=3 * 512 * 1024**2)
+    outcome = _probe(level, MEMORY_HOG, tmp_path, limits)
+    assert outcome.returncode == BUDGET_EXIT_CODES["memory"], (outcome.returncode, outcome.stderr_tail)
+    assert not [h for h, _ in outcome.frames if h.get("kind") == "codes"], "the children all finished"
+
+
+CPU_HOG = (  # processes that each stay far under the per-process CPU limit
+    "import os, time\n"
+    "for _ in range(3):\n"
+    "    if os.fork() == 0:\n"
+    "        os.setsid()\n"
+    "        while True:\n"
+    "            pass\n"
+    "time.sleep(100)\n"
+)
+
+
+@pytest.mark.parametrize("level", _levels())
+def test_cpu_time_is_limited_per_student_not_per_process(level, tmp_path):
+    """Forked spinners each under the per-process CPU limit would starve the neighbours' runs into
+    their time limits: the sandbox's init stops the run when all of them together pass the budget."""
+    from course_utils.grading.isolation import BUDGET_EXIT_CODES
+
+    if isolation_level() == "none" or (level == "root" and isolation_level() != "root"):
+        pytest.skip(f"no {level} isolation on this machine")
+    limits = Limits(wall_seconds=100, cpu_seconds=300, student_cpu_seconds=6)
+    outcome = _probe(level, CPU_HOG, tmp_path, limits)
+    assert outcome.returncode == BUDGET_EXIT_CODES["cpu"], (outcome.returncode, outcome.stderr_tail)
+    assert not outcome.timed_out and outcome.seconds < 60, outcome.seconds
+
+
 def test_the_judges_are_no_oracle_inside_grading(tmp_path):
     """check() is quiet in a graded run; the judges behind it (compare.judge, compare.exN_M) are
     stubs there, so a notebook cannot search for answers that pass them."""
@@ -524,7 +565,8 @@ def graded(request, tmp_path_factory):
         pytest.skip(f"no {request.param} isolation on this machine")
     folder = tmp_path_factory.mktemp(f"class_{request.param}")
     expect = _class(folder)
-    result = grade_folder(folder, Limits(wall_seconds=120, cell_seconds=40), workers=3, level=request.param)
+    result = grade_folder(folder, Limits(wall_seconds=120, cell_seconds=40, student_cpu_seconds=90), workers=3,
+                          level=request.param)
     out = tmp_path_factory.mktemp(f"report_{request.param}")
     write_report(result, out)
     return result, expect, out

@@ -499,8 +499,26 @@ JUDGES = {"ex1_1": ex1_1, "ex1_2": ex1_2, "ex1_3": ex1_3,
           "ex5_1": ex5_1, "ex5_2": ex5_2, "ex5_3": ex5_3}
 
 
+JUDGE_SECONDS = 60.0   # per answer: a crafted answer must not stall the class's grading or a learner's kernel
+
+
 def judge(exercise_id: str, answer: Any) -> Verdict:
-    """The verdict on one answer. Never raises on a malformed answer: it costs only this exercise."""
+    """The verdict on one answer, within JUDGE_SECONDS. Never raises on a malformed answer: it
+    costs only this exercise."""
+    import threading
+
+    result: list[Verdict] = []
+    worker = threading.Thread(target=lambda: result.append(_judge_now(exercise_id, answer)), daemon=True,
+                              name=f"judge-{exercise_id}")
+    worker.start()
+    worker.join(JUDGE_SECONDS)
+    if not result:  # a thread cannot be killed: it is left to finish in the background, unheard
+        return Verdict(0.0, [f"checking this answer took longer than {JUDGE_SECONDS:.0f} s, so it gets no "
+                             "points: hand in an answer of the size and form the statement asks for"])
+    return result[0]
+
+
+def _judge_now(exercise_id: str, answer: Any) -> Verdict:
     from .exercises import Kind, by_id
 
     function = free_text if by_id(exercise_id).kind is Kind.TEXT else JUDGES[exercise_id]

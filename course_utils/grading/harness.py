@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .answers import AnswerFormatError, load_answer
 from .exercises import CHAPTERS, of_chapter
+from .isolation import BUDGET_EXIT_CODES
 from ..paths import REPO_ROOT
 from .sandbox import Isolation, Limits, RunOutcome, exposure_problem, isolation_level, prepare_course_copy, run_isolated
 from .submissions import Student, discover, read_regular
@@ -226,12 +227,18 @@ SIGNAL_REASONS = {signal.SIGXCPU: "it used up its CPU-time limit", signal.SIGXFS
 
 
 def _process_reason(outcome: RunOutcome, limits: Limits) -> str:
-    if outcome.timed_out:
-        return f"the notebook ran past the {limits.wall_seconds:.0f} s time limit and was stopped"
-    if getattr(outcome, "out_of_memory", False):
+    if getattr(outcome, "out_of_memory", False):  # first: a run whose processes the cgroup killed may time out after
         return (f"the notebook's processes together went over the {limits.student_memory_bytes / 2**30:.0f} GB "
                 "memory limit (files written count too) and were stopped")
+    if outcome.timed_out:
+        return f"the notebook ran past the {limits.wall_seconds:.0f} s time limit and was stopped"
     code = outcome.returncode
+    if code == BUDGET_EXIT_CODES["cpu"]:
+        return (f"the notebook's processes together used more than {limits.student_cpu_seconds} s of CPU time "
+                "and were stopped")
+    if code == BUDGET_EXIT_CODES["memory"]:
+        return (f"the notebook's processes together went over the {limits.student_memory_bytes / 2**30:.0f} GB "
+                "memory limit and were stopped")
     if code is not None and code < 0:
         return f"the notebook's process died: {SIGNAL_REASONS.get(-code, f'signal {-code}')}"
     if code:

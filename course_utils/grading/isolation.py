@@ -198,9 +198,19 @@ def _first_to_go() -> None:
 # process group, surviving the grader. This init keeps nothing of the student's, cannot be
 # signalled or traced from inside, dies with `unshare` (parent-death signal, kept across exec)
 # and exits as soon as the notebook's process does, taking every other process of the run along.
+#
+# It is also the student's budget keeper. Rlimits bound each process, not a student: 100 forked
+# processes could each spin for the per-process CPU limit, starving the neighbours' runs into
+# their time limits, or each fill the per-process memory limit. So every WATCH_SECONDS it adds
+# up the CPU time of every process in the namespace (its own processes only: a PID namespace
+# shows nothing else; reaped children count through their parent's cutime/cstime) and, where
+# no cgroup does it, their memory (PSS, so forked copies are not counted twice). Over budget, it
+# kills them all and exits with BUDGET_EXIT_CODES[what], which the grader reports.
+BUDGET_EXIT_CODES = {"cpu": 101, "memory": 102}
+WATCH_SECONDS = 0.2
 INIT = """
-import ctypes, json, os, sys
-command, env = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+import ctypes, json, os, sys, time
+command, env, budget = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
 child = os.fork()
 if child == 0:
     try:
@@ -209,15 +219,63 @@ if child == 0:
         os._exit(127)
 ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 os.closerange(3, 1 << 16)  # the answer channel too: its reader sees EOF when the notebook is gone
-while True:
+TICK = os.sysconf("SC_CLK_TCK")
+
+def used():
+    cpu, memory = 0.0, 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            cpu += sum(int(v) for v in fields[11:15]) / TICK  # utime stime cutime cstime
+            if budget["memory_bytes"]:
+                with open(f"/proc/{name}/smaps_rollup", "rb") as handle:
+                    for line in handle:
+                        if line.startswith(b"Pss:"):
+                            memory += int(line.split()[1]) * 1024
+                            break
+        except (OSError, IndexError, ValueError):
+            continue  # it ended while we looked
+    return cpu, memory
+
+status, over = None, None
+while status is None:
     try:
-        status = os.waitpid(child, 0)[1]
+        while True:  # reap every process that ended: the notebook's, and orphans (init's duty)
+            pid, code = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            if pid == child:
+                status = code
+    except ChildProcessError:
         break
     except InterruptedError:
         continue
-code = os.waitstatus_to_exitcode(status)
+    if status is not None:
+        break
+    cpu, memory = used()
+    if cpu > budget["cpu_seconds"]:
+        over = "cpu"
+    elif budget["memory_bytes"] and memory > budget["memory_bytes"]:
+        over = "memory"
+    if over:
+        os.kill(-1, 9)  # as PID 1 of the namespace: every other process in it
+        sys.stderr.write(f"sandbox: the notebook's processes went over their {over} budget and were stopped\\n")
+        os._exit(budget["exit_codes"][over])
+    time.sleep(budget["watch_seconds"])
+code = os.waitstatus_to_exitcode(status) if status is not None else 0
 os._exit(code if code >= 0 else 128 - code)  # a signal as a shell reports it: PID 1 cannot re-raise it
 """
+
+
+def budget(config: dict) -> dict:
+    """What init enforces for the whole student: CPU always, memory where no cgroup does it."""
+    limits = config["limits"]
+    return {"cpu_seconds": limits["student_cpu_seconds"], "exit_codes": BUDGET_EXIT_CODES,
+            "memory_bytes": 0 if config.get("cgroup") else limits["student_memory_bytes"],
+            "watch_seconds": WATCH_SECONDS}
 
 
 def main(config: dict) -> None:
@@ -230,8 +288,8 @@ def main(config: dict) -> None:
         drop += ["--reuid", uid, "--regid", uid, "--clear-groups"]
     command, python = [*drop, "--", *config["command"]], config["command"][0]
     try:
-        os.execve(python, [python, "-I", "-S", "-c", INIT, json.dumps(command), json.dumps(config["env"])],
-                  config["env"])
+        os.execve(python, [python, "-I", "-S", "-c", INIT, json.dumps(command), json.dumps(config["env"]),
+                           json.dumps(budget(config))], config["env"])
     except OSError as exc:
         raise SetupError(f"sandbox set-up failed: cannot start {python}: {exc.strerror}") from None
 

@@ -54,21 +54,26 @@ FORBIDDEN_IN_GRADING = {
                                       "_relu_backward_reference", "unit_projection_reference", "top_overlap_reference"],
     # The judges themselves: outside grading they power check(); inside, where check() stays quiet,
     # they would be an oracle to search answers with (and some recompute the reference).
-    "course_utils.grading.compare": ["_ascent_step", "_projection", "_sanity_table", "judge", "free_text", "ex*_*"],
+    "course_utils.grading.compare": ["_ascent_step", "_projection", "_sanity_table", "judge", "_judge_now", "free_text",
+                                     "ex*_*"],
 }
 STUB_MESSAGE = "not available while grading: this exercise asks you to write it yourself"
 
 
 @dataclass
 class Limits:
-    wall_seconds: float = 150.0      # whole notebook
-    cell_seconds: float = 40.0       # one cell or one answer; enforced by the runner
-    cpu_seconds: int = 300
+    wall_seconds: float = 150.0      # whole notebook, wall clock (stops a notebook that sleeps)
+    cell_seconds: float = 60.0       # CPU time (all threads) of one cell or one answer; enforced by the
+                                     # runner in CPU time, so a busy neighbour cannot push a cell over it
+    cpu_seconds: int = 300           # per process (rlimit)
+    student_cpu_seconds: int = 120   # all of one run's processes together (the sandbox's init enforces it): an
+                                     # honest notebook uses 10-20 s; a hog cannot starve neighbours for long
     memory_bytes: int = 4 * 1024**3  # address space per process; TensorFlow alone reserves ~2 GB
     file_bytes: int = 64 * 1024**2   # largest file (or output stream) the notebook may write
     processes: int = 128             # threads count too (TensorFlow uses ~10); per process, and per
                                      # student in a cgroup where one can be had
-    student_memory_bytes: int = 4 * 1024**3  # everything one student's processes and tmpfs hold (cgroup)
+    student_memory_bytes: int = 4 * 1024**3  # one run's processes together: a cgroup where one can be had
+                                             # (tmpfs files count too), else the sandbox's init (PSS)
     open_files: int = 256
     tmp_bytes: int = 256 * 1024**2   # the private /tmp (/var/tmp and /dev/shm get a quarter each)
     work_bytes: int = 256 * 1024**2  # the home folder holding the notebook
@@ -342,7 +347,7 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
             config = {"mode": level, "uid": uid, "limits": asdict(limits), "env": dict(_sandbox_env(), **dict(extra_env)),
                       "command": [python, "-s", *runner_args, str(write_end)], "binds": _binds(),
                       "trees": _trees(course_copy), "files": {k: str(v) for k, v in files.items()},
-                      "file_cap": MAX_SUBMISSION_BYTES}
+                      "file_cap": MAX_SUBMISSION_BYTES, "cgroup": group is not None}
             argv, env = _command(level, config)
             # `timeout` outlives a grader that is itself killed: the sandbox never runs unsupervised
             # for long. The cgroup is joined before unshare, so it holds the whole sandbox.

@@ -54,8 +54,15 @@ HOSTILE = {
                     "MemoryError|CellTimeout"),  # the address-space limit, or the cell timer on a loaded machine
     "fork_bomb": ("import os, subprocess, time\nfor _ in range(1000):\n    if os.fork() == 0:\n        os.setsid()\n"
                   "        time.sleep(600)\n        os._exit(0)\n", "BlockingIOError"),
-    "defeat_cell_timer": ("import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(10 ** 5)",
-                          "time limit"),
+    "defeat_cell_timer": ("import signal, time\nfor which in (signal.SIGALRM, signal.SIGPROF):\n"
+                          "    signal.signal(which, signal.SIG_IGN)\ntime.sleep(10 ** 5)", "time limit"),
+    # Starve the neighbours: processes that each stay under the per-process CPU limit, together far over.
+    "cpu_hog_processes": ("import os, time\nfor _ in range(6):\n    if os.fork() == 0:\n        os.setsid()\n"
+                          "        while True:\n            pass\ntime.sleep(10 ** 5)", "CPU time"),
+    # Exhaust the machine's memory: processes that each stay under the per-process limit.
+    "memory_fork_bomb": ("import os, time\nfor _ in range(6):\n    if os.fork() == 0:\n"
+                         "        hog = np.ones(2 ** 27)   # 1 GB, touched\n        time.sleep(600)\n        os._exit(0)\n"
+                         "time.sleep(10 ** 5)", "memory"),
 }
 
 
