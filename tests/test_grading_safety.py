@@ -501,11 +501,11 @@ def test_cpu_time_is_limited_per_student_not_per_process(level, tmp_path):
 
 
 def test_the_judges_are_no_oracle_inside_grading(tmp_path):
-    """check() is quiet in a graded run; the judges behind it (compare.judge, compare.exN_M) are
+    """check() is quiet in a graded run; the judges behind it (judges.judge, judges.exN_M) are
     stubs there, so a notebook cannot search for answers that pass them."""
     prepare_course_copy(tmp_path)
     code = ("import os\nos.environ['COURSE_GRADED_RUN'] = '1'\n"
-            "import course_utils.grading.compare as c, course_utils.grading.checks as k\n"
+            "import course_utils.grading.judges as c, course_utils.grading.checks as k\n"
             "for name in ('judge', 'ex1_1', 'ex2_1', 'ex3_3', 'ex4_3', 'free_text'):\n"
             "    try:\n        getattr(c, name)('ex2_1', [1.0, 2.0, 3.0, 4.0])\n        print('OPEN', name)\n"
             "    except NotImplementedError:\n        print('STUB', name)\n"

@@ -9,14 +9,14 @@ Where this code runs (five places) and what each module is:
    notebook (`notebooks/exercises/`) and the solved one (`solutions/`) from them, generating every
    check cell from the declaration (`Exercise.check_source`).
 2. **The learner's kernel**: a check cell calls `checks.check(id, answer)`; it sends the answer
-   through the same round trip as grading (`answers.py`) and asks `compare.judge`, which holds
-   the one judge of every exercise (`compare.JUDGES`), written against the independent
+   through the same round trip as grading (`answers.py`) and asks `judges.judge`, which holds
+   the one judge of every exercise (`judges.JUDGES`), written against the independent
    references in `fixtures.py` (which also builds the exercises' models, photo and probes).
    PASS there means full marks in grading: the same judge decides both.
 3. **The teacher's grader** (`python -m course_utils.grading SUBMISSIONS`, `__main__.py`):
    `submissions.py` reads the class's notebooks without following links; `harness.py` runs each
    notebook (and each chapter's reference solution) in a sandbox, reads the answers back,
-   judges them with `hidden/tests.py` (→ `compare.judge`) and makes one `Row` per exercise with a
+   judges them with `hidden/tests.py` (→ `judges.judge`) and makes one `Row` per exercise with a
    typed `Status`; `report.py` writes grades.csv and summary.md, escaped for where they land.
 4. **Sandbox set-up** (grader side, `sandbox.py`, `cgroup.py`): a copy of `course_utils` without
    `hidden/` and with the learner-written functions stubbed (`FORBIDDEN_IN_GRADING`), `Limits`,

@@ -1,6 +1,6 @@
 """In-notebook checks: `check("ex1_2", answer)` prints PASS, NOT YET or FAIL with a reason.
 
-The check and the hidden grading call the same judge (compare.judge) on the same form of the
+The check and the hidden grading call the same judge (judges.judge) on the same form of the
 answer (the round trip through answers.py that the grader's copy takes), so PASS here means
 full marks there, and FAIL means fewer. Failing feedback gives hints, never the expected values.
 """
@@ -11,7 +11,7 @@ import textwrap
 from enum import StrEnum
 
 from .answers import AnswerFormatError, _missing, answer_bytes, load_answer
-from .compare import judge
+from .judges import judge
 from .exercises import Kind, by_id
 
 

@@ -2,11 +2,11 @@
 
 `answer` is the one copy of the expression the answer is read with. The generator
 (build.py) writes the learner's check cell from it (`check("ex1_1", <answer>)`), the sandbox's
-runner evaluates the same expression right before that cell, and the judge (compare.JUDGES,
+runner evaluates the same expression right before that cell, and the judge (judges.JUDGES,
 keyed by the same id) is the only thing that decides on it. The hidden masters hold the
 statement, the solution and the explanation of each exercise; the agreement matrix
 (tests/test_exercise_agreement.py) iterates over this list. Adding an exercise means: one
-entry here, its judge in compare.py, its cells in the chapter's master, and at least one
+entry here, its judge in judges.py, its cells in the chapter's master, and at least one
 plausible mistake in the agreement matrix.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ class Level(Enum):
 
 
 class Kind(Enum):
-    GRADED = "graded"        # judged in compare.py, points × fraction
+    GRADED = "graded"        # judged in judges.py, points × fraction
     TEXT = "text"            # collected for the teacher, 0 points
 
 

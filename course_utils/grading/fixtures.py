@@ -143,7 +143,7 @@ def randomized_convnet(model: Any, layer_names: Sequence[str] = ("conv2d_4", "do
 
 # ---------------------------------------------------------------- references
 # What a right answer computes, written independently of the course modules the exercises
-# ask the learner to rebuild. The judges in compare.py compare against these.
+# ask the learner to rebuild. The judges in judges.py compare against these.
 
 def conv_activations(model: Any, image: np.ndarray, names: Sequence[str]) -> list[np.ndarray]:
     """The activations of `names` for one image, in inference mode."""

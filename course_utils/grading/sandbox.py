@@ -54,7 +54,7 @@ FORBIDDEN_IN_GRADING = {
                                       "_relu_backward_reference", "unit_projection_reference", "top_overlap_reference"],
     # The judges themselves: outside grading they power check(); inside, where check() stays quiet,
     # they would be an oracle to search answers with (and some recompute the reference).
-    "course_utils.grading.compare": ["_ascent_step", "_projection", "_sanity_table", "judge", "_judge_now", "free_text",
+    "course_utils.grading.judges": ["_ascent_step", "_projection", "_sanity_table", "judge", "_judge_now", "free_text",
                                      "ex*_*"],
 }
 STUB_MESSAGE = "not available while grading: this exercise asks you to write it yourself"

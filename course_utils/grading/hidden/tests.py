@@ -1,13 +1,13 @@
 """Hidden grading: run in the grader process on the answers a submission exported.
 
-The verdict comes from compare.judge, the same function the notebooks' check cells call, so a
+The verdict comes from judges.judge, the same function the notebooks' check cells call, so a
 notebook PASS and full marks here cannot disagree. The reference solution's answer is not
 needed for the judgement (the judge recomputes what is right from the exercise's inputs); it
 is kept in the signature the harness calls.
 """
 from __future__ import annotations
 
-from ..compare import judge
+from ..judges import judge
 
 
 def grade(exercise_id: str, answer, reference=None) -> tuple[float, str]:
