@@ -68,7 +68,7 @@ def _right_answer(exercise_id, ctx):
         return {"numpy": [float(probe[:, 2:-2, 2:-2, k].mean()) for k in range(4)],
                 "tensor": [float(fx.tall_probe()[:, 2:-2, 2:-2, k].mean()) for k in range(4)]}, probe
     if exercise_id == "ex2_2":
-        from course_utils.grading.compare import _ascent_step
+        from course_utils.grading.judges import _ascent_step
 
         return {"filter_1": _ascent_step(1, fx.ASCENT_RATE), "filter_3": _ascent_step(3, 2.5)}, fx.pattern_start()
     if exercise_id == "ex2_3":
@@ -184,7 +184,7 @@ def _centre_crop(photo, size=180):
 
 def _mistakes():
     """exercise id → {mistake: answer(right, ctx)}: what a learner plausibly hands in instead."""
-    from course_utils.grading.compare import _ascent_step
+    from course_utils.grading.judges import _ascent_step
 
     def with_image(exercise_id, make):
         return lambda right, ctx: photo_answer(exercise_id, ctx, ctx["photo"], make(ctx))
