@@ -139,14 +139,19 @@ of_probability = grad_cam_of(model, image, my_layer, probability=True)
 agreement = float(np.corrcoef(my_heatmap.ravel(), of_probability.ravel())[0, 1])
 print(f"correlation of the logit's map with the probability's map: {agreement:.2f}")
 print(verdict(agreement < 0.98, "on this softmax head the probability gives a different map from the logit"))
-fig, axes = plt.subplots(1, 3, figsize=(8, 2.8))
-axes[0].imshow(image[0].astype("uint8"))
-axes[0].plot(peak_pixel[1], peak_pixel[0], "r+", markersize=14)
-axes[1].imshow(superimpose(image[0], my_heatmap))
-axes[2].imshow(superimpose(image[0], of_probability))
-for ax, title in zip(axes, ("photo, + = peak", "Grad-CAM of the logit", "of the probability (wrong)")):
-    ax.set(title=title, xticks=[], yticks=[])
+fig, ax = plt.subplots(figsize=(2.8, 2.8))
+ax.imshow(superimpose(image[0], of_probability))
+ax.set(title="of the probability (wrong)", xticks=[], yticks=[])
 plt.show()
+if my_heatmap is not None and my_peak is not None:   # your map over the photo, + at your peak
+    step = 180 / np.shape(my_heatmap)[0]
+    fig, axes = plt.subplots(1, 2, figsize=(5.6, 2.8))
+    axes[0].imshow(image[0].astype("uint8"))
+    axes[0].plot((my_peak[1] + 0.5) * step, (my_peak[0] + 0.5) * step, "r+", markersize=14)
+    axes[1].imshow(superimpose(image[0], np.asarray(my_heatmap)))
+    for ax, title in zip(axes, ("photo, + = your peak", f"your Grad-CAM at {my_layer}")):
+        ax.set(title=title, xticks=[], yticks=[])
+    plt.show()
 
 # %% grading={"check": "ex3_3"}
 check("ex3_3", {"layer": my_layer, "heatmap": my_heatmap, "peak": my_peak})

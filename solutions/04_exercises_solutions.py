@@ -150,15 +150,18 @@ print(verdict(not np.allclose(projections["guided"], projections["backprop"]),
               "guided backpropagation gives another picture than the plain gradient"))
 print(verdict(not np.allclose(projections["guided"], projections["deconvnet"]),
               "and another one than the deconvnet"))
-fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
-axes[0].imshow(tiny_image[0, :, :, 0], cmap="gray")
-axes[0].plot(PROJECTED_UNIT[2], PROJECTED_UNIT[1], "r+", markersize=14)
-axes[0].set(title="input, + = the unit", xticks=[], yticks=[])
-for ax, (rule, p) in zip(axes[1:], projections.items()):
-    limit = np.abs(p).max()
-    ax.imshow(p, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    ax.set(title=rule, xticks=[], yticks=[])
-plt.show()
+drawn = {rule: project_unit(rule, tiny_image, *PROJECTED_UNIT) for rule in RELU_RULES}
+if all(p is not None for p in drawn.values()):   # your three projections beside the input
+    fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
+    axes[0].imshow(tiny_image[0, :, :, 0], cmap="gray")
+    axes[0].plot(PROJECTED_UNIT[2], PROJECTED_UNIT[1], "r+", markersize=14)
+    axes[0].set(title="input, + = the unit", xticks=[], yticks=[])
+    for ax, (rule, p) in zip(axes[1:], drawn.items()):
+        p = np.asarray(p).reshape(tiny_image.shape[1:3])
+        limit = max(float(np.abs(p).max()), 1e-12)
+        ax.imshow(p, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set(title=rule, xticks=[], yticks=[])
+    plt.show()
 
 # %% grading={"check": "ex4_3"}
 check("ex4_3", {rule: project_unit(rule, tiny_image, *PROJECTED_UNIT) for rule in RELU_RULES})

@@ -112,6 +112,13 @@ def predict_dog(net, images):
 
 
 training_calls = None   # YOUR CODE HERE: 8 values of P(dog) from plain calls trainer(my_image)
+if training_calls is not None and predict_dog(trainer, my_image) is not None:   # what you measured, drawn
+    fig, ax = plt.subplots(figsize=(5, 1.6))
+    ax.plot(training_calls, np.zeros(len(training_calls)), "o", alpha=0.6, label="plain calls trainer(my_image)")
+    ax.axvline(predict_dog(trainer, my_image)[0], color="k", label="inference mode")
+    ax.set(xlim=(0, 1), yticks=[], xlabel="P(dog)")
+    ax.legend(loc="upper right", fontsize=7)
+    plt.show()
 
 # %% grading={"check": "ex1_3"}
 check("ex1_3", {"inference": [predict_dog(trainer, trap_images), predict_dog(trainer, trap_images)], "other": predict_dog(other_net, trap_images), "image": my_image, "training": training_calls})

@@ -107,6 +107,13 @@ plain = None        # YOUR CODE HERE: (32, 32, 3)
 blurred = None      # YOUR CODE HERE: (32, 32, 3)
 roughness = None    # YOUR CODE HERE: [r(plain), r(blurred)]
 activation = None   # YOUR CODE HERE: [loss on plain, loss on blurred]
+if plain is not None and blurred is not None:   # your two patterns, side by side
+    fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
+    for ax, pattern, name in zip(axes, (plain, blurred), ("plain", "blurred")):
+        shown = np.asarray(pattern, dtype="float64")
+        ax.imshow((shown - shown.min()) / max(np.ptp(shown), 1e-12))
+        ax.set(title=f"{name} ascent, filter 0", xticks=[], yticks=[])
+    plt.show()
 
 # %% grading={"check": "ex2_3"}
 check("ex2_3", {"plain": plain, "blurred": blurred, "roughness": roughness, "activation": activation})

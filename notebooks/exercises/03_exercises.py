@@ -110,6 +110,15 @@ def my_grad_cam(model, image, layer_name):
 
 my_heatmap = None   # YOUR CODE HERE
 my_peak = None      # YOUR CODE HERE: (row, column)
+if my_heatmap is not None and my_peak is not None:   # your map over the photo, + at your peak
+    step = 180 / np.shape(my_heatmap)[0]
+    fig, axes = plt.subplots(1, 2, figsize=(5.6, 2.8))
+    axes[0].imshow(image[0].astype("uint8"))
+    axes[0].plot((my_peak[1] + 0.5) * step, (my_peak[0] + 0.5) * step, "r+", markersize=14)
+    axes[1].imshow(superimpose(image[0], np.asarray(my_heatmap)))
+    for ax, title in zip(axes, ("photo, + = your peak", f"your Grad-CAM at {my_layer}")):
+        ax.set(title=title, xticks=[], yticks=[])
+    plt.show()
 
 # %% grading={"check": "ex3_3"}
 check("ex3_3", {"layer": my_layer, "heatmap": my_heatmap, "peak": my_peak})

@@ -109,6 +109,13 @@ def deletion_curve(net, image, patch_order):
 curve = None          # YOUR CODE HERE: 17 values
 random_curve = None   # YOUR CODE HERE: 17 values
 auc = None            # YOUR CODE HERE: [AUC of curve, AUC of random_curve]
+if curve is not None and random_curve is not None:   # your two deletion curves
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    ax.plot(curve, "o-", label="by the occlusion map")
+    ax.plot(random_curve, "s--", label="random order")
+    ax.set(xlabel="patches greyed", ylabel="P(predicted class)", ylim=(0, 1))
+    ax.legend()
+    plt.show()
 
 # %% grading={"check": "ex5_2"}
 check("ex5_2", {"curve": curve, "random": random_curve, "auc": auc})
@@ -124,9 +131,10 @@ check("ex5_2", {"curve": curve, "random": random_curve, "auc": auc})
 # 1. Write `top_overlap(a, b, share=TOP_SHARE)`: the fraction of `a`'s top `share` of cells that
 #    are also among `b`'s top `share`. The top of a map is its `ceil(share × size)` largest
 #    values, ties broken by row-major order (`np.argsort(-a.ravel(), kind="stable")`).
-# 2. For each method of `SANITY_METHODS`, in that order, compare its map for `model` with its map
-#    for `random_model`: `table` = one row `[rank similarity, top overlap]` per method, rank
-#    similarity being the Spearman correlation of the flattened maps.
+# 2. For each method of `SANITY_METHODS`, in that order, compare its map for `model`
+#    (`trained_maps[method]`, drawn below) with its map for `random_model`
+#    (`randomized_maps[method]`): `table` = one row `[rank similarity, top overlap]` per
+#    method, rank similarity being the Spearman correlation of the flattened maps.
 # 3. `fails` = the name of the method whose map survives the randomisation (stays most alike).
 
 # %% grading={"solution": "ex5_3"}
@@ -136,6 +144,13 @@ def top_overlap(a, b, share=TOP_SHARE):
 
 
 overlap_a, overlap_b = overlap_probes()   # two small maps the check tries your top_overlap on (two shares)
+trained_maps, randomized_maps = sanity_maps(model, image), sanity_maps(random_model, image)
+fig, axes = plt.subplots(2, 2, figsize=(5.5, 5.5))   # the maps you compare
+for row, m in enumerate(SANITY_METHODS):
+    for col, (maps, who) in enumerate(((trained_maps, "trained"), (randomized_maps, "randomised"))):
+        axes[row, col].imshow(maps[m], cmap="inferno")
+        axes[row, col].set(title=f"{m}, {who}", xticks=[], yticks=[])
+plt.show()
 table = None   # YOUR CODE HERE: [[rank similarity, top overlap] for each method of SANITY_METHODS]
 fails = None   # YOUR CODE HERE: a method's name
 

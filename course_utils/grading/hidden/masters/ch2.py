@@ -134,18 +134,19 @@ print(f"filter 0 activation: plain {approx(activation[0])}, blurred {approx(acti
 print(verdict(roughness[1] < roughness[0] / 2, "the blurred pattern is less than half as rough as the plain one"))
 print(verdict(kept < 1, "the blur costs activation"))
 print(verdict(kept < 0.5, "it costs more than half of it: the price is not small here"))
-fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
-for ax, pattern, name in zip(axes, (plain, blurred), ("plain", "blurred")):
-    shown = (pattern - pattern.min()) / (pattern.max() - pattern.min())
-    ax.imshow(shown)
-    ax.set(title=f"{name} ascent, filter 0", xticks=[], yticks=[])
-plt.show()
 ### STUB
 plain = None        # YOUR CODE HERE: (32, 32, 3)
 blurred = None      # YOUR CODE HERE: (32, 32, 3)
 roughness = None    # YOUR CODE HERE: [r(plain), r(blurred)]
 activation = None   # YOUR CODE HERE: [loss on plain, loss on blurred]
 ### END SOLUTION
+if plain is not None and blurred is not None:   # your two patterns, side by side
+    fig, axes = plt.subplots(1, 2, figsize=(5, 2.6))
+    for ax, pattern, name in zip(axes, (plain, blurred), ("plain", "blurred")):
+        shown = np.asarray(pattern, dtype="float64")
+        ax.imshow((shown - shown.min()) / max(np.ptp(shown), 1e-12))
+        ax.set(title=f"{name} ascent, filter 0", xticks=[], yticks=[])
+    plt.show()
 
 # %% grading={"check": "ex2_3"}
 

@@ -140,17 +140,18 @@ print("by the map:", np.round(curve, 2), f"AUC {auc[0]:.3f}")
 print("random:    ", np.round(random_curve, 2), f"AUC {auc[1]:.3f}")
 print(verdict(auc[0] < auc[1], "deleting by the map lowers the score faster than a random order (smaller AUC)"))
 print(verdict(curve[-1] < curve[0], "greying the whole image lowers P(predicted class)"))
-fig, ax = plt.subplots(figsize=(5, 2.8))
-ax.plot(curve, "o-", label="by the occlusion map")
-ax.plot(random_curve, "s--", label="random order")
-ax.set(xlabel="patches greyed", ylabel="P(predicted class)", ylim=(0, 1))
-ax.legend()
-plt.show()
 ### STUB
 curve = None          # YOUR CODE HERE: 17 values
 random_curve = None   # YOUR CODE HERE: 17 values
 auc = None            # YOUR CODE HERE: [AUC of curve, AUC of random_curve]
 ### END SOLUTION
+if curve is not None and random_curve is not None:   # your two deletion curves
+    fig, ax = plt.subplots(figsize=(5, 2.8))
+    ax.plot(curve, "o-", label="by the occlusion map")
+    ax.plot(random_curve, "s--", label="random order")
+    ax.set(xlabel="patches greyed", ylabel="P(predicted class)", ylim=(0, 1))
+    ax.legend()
+    plt.show()
 
 # %% grading={"check": "ex5_2"}
 
@@ -174,9 +175,10 @@ auc = None            # YOUR CODE HERE: [AUC of curve, AUC of random_curve]
 # 1. Write `top_overlap(a, b, share=TOP_SHARE)`: the fraction of `a`'s top `share` of cells that
 #    are also among `b`'s top `share`. The top of a map is its `ceil(share × size)` largest
 #    values, ties broken by row-major order (`np.argsort(-a.ravel(), kind="stable")`).
-# 2. For each method of `SANITY_METHODS`, in that order, compare its map for `model` with its map
-#    for `random_model`: `table` = one row `[rank similarity, top overlap]` per method, rank
-#    similarity being the Spearman correlation of the flattened maps.
+# 2. For each method of `SANITY_METHODS`, in that order, compare its map for `model`
+#    (`trained_maps[method]`, drawn below) with its map for `random_model`
+#    (`randomized_maps[method]`): `table` = one row `[rank similarity, top overlap]` per
+#    method, rank similarity being the Spearman correlation of the flattened maps.
 # 3. `fails` = the name of the method whose map survives the randomisation (stays most alike).
 
 # %% grading={"solution": "ex5_3"}
@@ -194,8 +196,14 @@ def top_overlap(a, b, share=TOP_SHARE):
 
 
 overlap_a, overlap_b = overlap_probes()   # two small maps the check tries your top_overlap on (two shares)
-### BEGIN SOLUTION
 trained_maps, randomized_maps = sanity_maps(model, image), sanity_maps(random_model, image)
+fig, axes = plt.subplots(2, 2, figsize=(5.5, 5.5))   # the maps you compare
+for row, m in enumerate(SANITY_METHODS):
+    for col, (maps, who) in enumerate(((trained_maps, "trained"), (randomized_maps, "randomised"))):
+        axes[row, col].imshow(maps[m], cmap="inferno")
+        axes[row, col].set(title=f"{m}, {who}", xticks=[], yticks=[])
+plt.show()
+### BEGIN SOLUTION
 table = [[float(spearmanr(trained_maps[m].ravel(), randomized_maps[m].ravel())[0]),
           top_overlap(trained_maps[m], randomized_maps[m])] for m in SANITY_METHODS]
 fails = SANITY_METHODS[int(np.argmax([row[0] for row in table]))]
@@ -205,12 +213,6 @@ print("fails the test:", fails)
 print(verdict(table[1][0] > 0.8, "guided backpropagation's map barely changes (rank similarity above 0.8)"))
 print(verdict(table[0][0] < 0.5, "Grad-CAM's map changes with the learned weights (rank similarity below 0.5)"))
 print(verdict(table[0][1] > table[0][0], "for Grad-CAM the top overlap says 'more alike' than the rank similarity"))
-fig, axes = plt.subplots(2, 2, figsize=(5.5, 5.5))
-for row, m in enumerate(SANITY_METHODS):
-    for col, (maps, who) in enumerate(((trained_maps, "trained"), (randomized_maps, "randomised"))):
-        axes[row, col].imshow(maps[m], cmap="inferno")
-        axes[row, col].set(title=f"{m}, {who}", xticks=[], yticks=[])
-plt.show()
 ### STUB
 table = None   # YOUR CODE HERE: [[rank similarity, top overlap] for each method of SANITY_METHODS]
 fails = None   # YOUR CODE HERE: a method's name
