@@ -237,3 +237,34 @@ def heatmap(model: ModelLike, image: ArrayLike, class_index: ClassLike, layer_na
     if method == "guided Grad-CAM":
         return normalize(to_2d(guided_grad_cam(model, image, class_index, layer_name)), "guided Grad-CAM")
     raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, METHODS))}.")
+
+
+# ---------------------------------------------------------------- every explorer map up front
+
+def explorer_heatmaps(model: ModelLike, image: ArrayLike, class_indices: Sequence[int],
+                      layer_names: Sequence[str]) -> dict[tuple[int, str, str], np.ndarray]:
+    """(class, layer, method) → `heatmap(model, image, class, layer, method)` for every class,
+    layer and method: per class one forward + backward pass for all layers, one guided pass and
+    one CAM read. (One image per pass, as `heatmap` runs it: a batch of copies changes the conv
+    arithmetic enough to move an early layer's near-cancelling Grad-CAM by ~1e-3.) CAM is left
+    out when the model has no pooled head (`heatmap` then says why); an all-zero map is kept
+    silently, as in `grad_cam_gallery`."""
+    names = validate.names(layer_names, "layer_names")
+    out: dict[tuple[int, str, str], np.ndarray] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for c in class_indices:
+            acts, grads, _ = layer_gradients(model, image, c, names)
+            saliency = guided_backprop(model, image, c)
+            try:
+                cam_map = class_activation_map(model, image, c)
+            except ValueError:  # no GAP head
+                cam_map = None
+            for name, a, g in zip(names, acts, grads):
+                out[c, name, "Grad-CAM"] = grad_cam_from(a, g)
+                out[c, name, "Grad-CAM++"] = grad_cam_plus_plus_from(a, g)
+                heat = upsample(out[c, name, "Grad-CAM"], saliency.shape[:2])
+                out[c, name, "guided Grad-CAM"] = normalize(to_2d(saliency * heat[..., None]), "guided Grad-CAM")
+                if cam_map is not None:
+                    out[c, name, "CAM"] = cam_map
+    return out

@@ -35,21 +35,28 @@ def top_classes(model: ModelLike, image: np.ndarray, k: int = 5) -> list[tuple[s
 def cam_view(model: ModelLike, image: np.ndarray, class_index: int, layer_name: str, method: str = "Grad-CAM",
              alpha: float = 0.4, cache: dict | None = None) -> tuple[np.ndarray, str]:
     """The superimposed uint8 image and a caption. Plain function: the widget only calls it.
-    `cache` (a dict) keeps computed heatmaps so moving the opacity (`alpha`) slider is instant."""
+    `cache` (a dict, e.g. filled by `cam.explorer_heatmaps`) keeps heatmaps and their coloured,
+    upsampled layers, so a cached choice or an opacity (`alpha`) change is only a blend."""
     if method not in cam.METHODS:
         raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, cam.METHODS))}.")
+    cache = {} if cache is None else cache
     key = (class_index, layer_name, method)
-    if cache is not None and key in cache:
-        heat = cache[key]
-    else:
-        heat = cam.heatmap(model, image, class_index, layer_name, method)
-        if cache is not None:
-            cache[key] = heat
+    if key not in cache:
+        cache[key] = cam.heatmap(model, image, class_index, layer_name, method)
+    heat = cache[key]
+    if ("colour",) + key not in cache:  # upsample + colormap once per map, not per opacity
+        photo = superimpose(image, heat, 0.0)  # validates the image and alpha rules once
+        colour = superimpose(image, heat, 1.0)
+        cache[("colour",) + key] = (photo.astype("float32"), colour.astype("float32"),
+                                    peak_location(heat, np.shape(image)[-3:-1]))
+    photo, colour, (row, col) = cache[("colour",) + key]
+    if not isinstance(alpha, (int, float, np.number)) or isinstance(alpha, (bool, np.bool_)) \
+            or not 0 <= float(alpha) <= 1:
+        superimpose(image, heat, alpha)  # raises superimpose's own message
     at = f"{cam.gap_head(model)[0]} (CAM always reads the pooled layer)" if method == "CAM" else layer_name
-    row, col = peak_location(heat, np.shape(image)[-3:-1])
     caption = (f"{method} for class {class_index} at {at}: {heat.shape[0]}x{heat.shape[1]} map, "
                f"peak at pixel (row {row}, col {col}), opacity {alpha:.2f}")
-    return superimpose(image, heat, alpha), caption
+    return np.rint((1 - alpha) * photo + alpha * colour).astype("uint8"), caption  # superimpose's blend
 
 
 def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | None = None,
@@ -66,7 +73,9 @@ def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | No
     opacity = widgets.FloatSlider(value=0.4, min=0.0, max=1.0, step=0.05, description="opacity",
                                   continuous_update=False, style=style,
                                   layout=widgets.Layout(width="420px"))
-    out, cache = widgets.Output(), {}
+    # Every (class, layer, method) map up front (per class one pass for all layers): each later
+    # change is a blend of cached pixels, well under the half second a learner notices.
+    out, cache = widgets.Output(), cam.explorer_heatmaps(model, image, [i for _, i in classes], layers)
 
     def redraw(*_):
         with out:
