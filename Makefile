@@ -50,11 +50,12 @@ bench: setup
 
 ## grade: grade every student notebook in SUBMISSIONS=<folder>, each in its own sandbox (root or
 ## unprivileged user namespaces: util-linux unshare + setpriv); grades.csv + summary.md go to
-## REPORTS=<folder> (default ~/course-grading-reports, never inside the checkout)
+## REPORTS=<folder> (default ~/course-grading-reports, never inside the checkout);
+## SCHEDULER=tcp://host:8786 grades on that Dask cluster (one task per student); FORMAT=canvas|gradescope
 grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder of student notebooks> [REPORTS=<folder>]"; exit 2; }
 	@command -v unshare >/dev/null && command -v setpriv >/dev/null || { echo "make grade needs unshare and setpriv (Debian: apt-get install util-linux)"; exit 2; }
-	$(BIN)/python -m course_utils.grading "$(SUBMISSIONS)" --out "$(or $(REPORTS),$(HOME)/course-grading-reports)"
+	$(BIN)/python -m course_utils.grading "$(SUBMISSIONS)" --out "$(or $(REPORTS),$(HOME)/course-grading-reports)" $(if $(SCHEDULER),--scheduler "$(SCHEDULER)") $(if $(FORMAT),--format "$(FORMAT)")
 
 clean-cache:
 	rm -rf .cache/assets

@@ -105,6 +105,9 @@ def _notebooks(args) -> int:
         print("Name a chapter (e.g. 03) or pass --all.", file=sys.stderr)
         return 2
     for source in sources:
+        if args.prose_only:
+            print(f"  wrote {notebooks.refresh_prose(source)} (prose only, outputs kept)")
+            continue
         print(f"executing {source.name} ...", flush=True)
         print(f"  wrote {notebooks.build(source, execute=not args.no_execute)}")
     return 0
@@ -128,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("chapters", nargs="*", help="chapter numbers or names, e.g. 03")
     p.add_argument("--all", action="store_true", help="every chapter in notebooks/")
     p.add_argument("--no-execute", action="store_true", help="only rebuild the cells (outputs dropped)")
+    p.add_argument("--prose-only", action="store_true",
+                   help="only markdown changed: rewrite it and keep the saved outputs (refused if code changed)")
     p.set_defaults(func=_notebooks)
     args = parser.parse_args(argv)  # a wrong option: argparse prints usage and one line, exit 2
     return args.func(args)

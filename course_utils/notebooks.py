@@ -2,6 +2,7 @@
 
     python -m course_utils notebooks 03          # notebooks/03_*.py -> notebooks/03_*.ipynb, executed
     python -m course_utils notebooks --all       # every chapter
+    python -m course_utils notebooks 03 --prose-only   # markdown edits only: outputs kept
     make notebooks                               # the same as --all
 
 Every chapter is authored as a percent-format `.py` (edit that one) paired with the `.ipynb`
@@ -92,6 +93,28 @@ def build(source: Path, execute: bool = True, timeout: int = 1800) -> Path:
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, out)  # a failed or interrupted run never leaves half a notebook
+    return out
+
+
+def refresh_prose(source: Path) -> Path:
+    """Rewrite `source`'s `.ipynb` with the new markdown, keeping every code cell's saved outputs.
+    Only for edits of prose: if any code cell differs from the saved one, nothing is written."""
+    import nbformat
+
+    source = Path(source)
+    out = source.with_suffix(".ipynb")
+    nb, saved = read_source(source), nbformat.read(out, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    saved_code = [c for c in saved.cells if c.cell_type == "code"]
+    if [c.source for c in code] != [c.source for c in saved_code]:
+        raise SystemExit(f"{source.name}: code cells changed, so the saved outputs are stale; "
+                         f"rebuild it with `python -m course_utils notebooks {source.stem[:2]}`.")
+    for new, old in zip(code, saved_code):
+        new.outputs, new.execution_count = old.outputs, old.execution_count
+    nb.metadata["language_info"] = saved.metadata.get("language_info", nb.metadata["language_info"])
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, out)
     return out
 
 

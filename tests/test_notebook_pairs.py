@@ -45,3 +45,31 @@ def test_build_writes_the_notebook_beside_its_source(tmp_path):
     assert out == tmp_path / "99_tiny.ipynb"
     assert nb.cells[1].outputs[0]["text"] == "42\n"
     assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+
+
+SOURCE = """# %% [markdown]
+# # A chapter
+# {prose}
+
+# %%
+print({value})
+"""
+
+
+def test_refresh_prose_keeps_outputs_and_refuses_changed_code(tmp_path):
+    source = tmp_path / "09_demo.py"
+    source.write_text(SOURCE.format(prose="old words", value=1))
+    nb = notebooks.read_source(source)
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nbformat.write(nb, source.with_suffix(".ipynb"))
+
+    source.write_text(SOURCE.format(prose="new words", value=1))
+    notebooks.refresh_prose(source)
+    saved = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    assert "new words" in saved.cells[0].source
+    assert saved.cells[1].outputs[0]["text"] == "1\n"
+
+    source.write_text(SOURCE.format(prose="new words", value=2))
+    with pytest.raises(SystemExit, match="code cells changed"):
+        notebooks.refresh_prose(source)
+    assert nbformat.read(source.with_suffix(".ipynb"), as_version=4).cells[1].source == "print(1)"

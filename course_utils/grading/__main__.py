@@ -2,7 +2,10 @@
 
 Every notebook runs in its own sandbox (namespaces as root, unprivileged user namespaces
 otherwise). The report (grades.csv, summary.md) goes to ~/course-grading-reports unless --out
-(or $COURSE_GRADING_REPORTS) names another folder outside the checkout and the submissions.
+(or $COURSE_GRADING_REPORTS) names another folder outside the checkout and the submissions;
+with it points.csv, feedback/<student>.md and, with --format, canvas.csv or gradescope.csv.
+With --scheduler ADDRESS each student is one task on that Dask distributed cluster (each notebook
+still in its own sandbox, on the worker); without it, a local pool of --workers.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import sys
 from pathlib import Path
 
 from .harness import GradingError, ProblemKind, grade_folder
-from .report import DEFAULT_REPORT_DIR, check_report_dir, for_terminal, totals, write_report
+from .report import DEFAULT_REPORT_DIR, FORMATS, check_report_dir, for_terminal, totals, write_report
 from .sandbox import NO_ISOLATION_WARNING, Isolation, Limits, isolation_level
 
 
@@ -26,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="notebooks graded at the same time")
     parser.add_argument("--no-isolation", action="store_true",
                         help="grade even where no sandbox is possible (submissions run as you: trusted work only)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="grade on this Dask distributed scheduler (e.g. tcp://host:8786), one task per student")
+    parser.add_argument("--format", choices=sorted(FORMATS), help="also write an importable CSV for this gradebook")
     args = parser.parse_args(argv)
     if not args.submissions.is_dir():
         parser.error(f"{args.submissions} is not a folder of submissions.")
@@ -33,19 +39,43 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = check_report_dir(args.out, args.submissions)
     except ValueError as exc:
         parser.error(str(exc))
-    level = isolation_level()
+    client = None
+    if args.scheduler:
+        try:
+            from distributed import Client
+
+            from .distributed import cluster_isolation
+
+            client = Client(args.scheduler, timeout=30)
+            level = cluster_isolation(client)  # the workers run the notebooks: their isolation counts
+        except (OSError, TimeoutError, GradingError, ImportError) as exc:
+            print(f"cannot use the Dask scheduler {for_terminal(args.scheduler)}: {for_terminal(exc)}\n"
+                  "(is `dask scheduler` running there, and `distributed` installed?)", file=sys.stderr)
+            if client is not None:
+                client.close()
+            return 2
+    else:
+        level = isolation_level()
     if level is Isolation.NONE:
         if not args.no_isolation:
             print("cannot isolate submissions here: not root, and unprivileged user namespaces do not work\n"
                   "(`unshare --user --map-root-user true` fails; enable kernel.unprivileged_userns_clone or\n"
                   "grade as root). Refusing to run untrusted notebooks. To grade trusted notebooks anyway,\n"
                   "pass --no-isolation.", file=sys.stderr)
+            if client is not None:
+                client.close()
             return 2
         print(NO_ISOLATION_WARNING, file=sys.stderr)
     print(f"isolation: {level}", file=sys.stderr)
+    limits = Limits(wall_seconds=args.timeout, cell_seconds=args.cell_timeout)
     try:
-        result = grade_folder(args.submissions, Limits(wall_seconds=args.timeout, cell_seconds=args.cell_timeout),
-                              workers=args.workers, level=level)
+        if client is not None:
+            from .distributed import grade_on_cluster
+
+            with client:
+                result = grade_on_cluster(args.submissions, client, limits, level=level)
+        else:
+            result = grade_folder(args.submissions, limits, workers=args.workers, level=level)
     except GradingError as exc:
         print(f"grading failed: {for_terminal(exc)}", file=sys.stderr)
         return 2
@@ -53,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grading failed: {for_terminal(exc)}", file=sys.stderr)
         return 2
     try:
-        csv_path, summary = write_report(result, out_dir)
+        csv_path, summary = write_report(result, out_dir, args.format)
     except OSError as exc:
         print(f"the report could not be written to {for_terminal(out_dir)}: {for_terminal(exc.strerror or exc)}; "
               "pick a folder you can write with --out", file=sys.stderr)

@@ -380,6 +380,27 @@ def _reference_problem(chapter: int, future, limits: Limits) -> str:
     return ""
 
 
+def plan_class(submissions: Path, level: Isolation) -> tuple[list[Row], dict[str, list]]:
+    """What grading a class runs, the same for the local pool and a cluster: rows for what cannot
+    be run, and student name → [(chapter, notebook name, bytes)]. Refuses unsafe set-ups."""
+    submissions = Path(submissions).resolve()
+    if submissions == REPO_ROOT or submissions in REPO_ROOT.parents or REPO_ROOT in submissions.parents:
+        raise GradingError(f"{submissions} overlaps the course checkout; put the submissions in a folder of their own.")
+    if level != Isolation.NONE and (problem := exposure_problem()):
+        raise GradingError(problem)
+    students = discover(submissions)
+    # The hidden tests are imported now, before any submission runs, so nothing can swap them later.
+    from .hidden import tests as _hidden_tests  # noqa: F401
+
+    rows, plans = [], {}
+    for student in students:
+        try:
+            plans[student.name] = _plan(student, rows)
+        except Exception as exc:  # noqa: BLE001
+            rows += [r for c in CHAPTERS for r in _could_not_grade(student.name, c, f"internal error {exc!r}"[:300])]
+    return rows, plans
+
+
 def grade_folder(submissions: Path, limits: Limits | None = None, workers: int = 2,
                  level: Isolation | None = None) -> GradingResult:
     """Grade every notebook in `submissions`; hostile notebooks only ever cost their own points.
@@ -387,23 +408,9 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
     start = time.monotonic()
     limits = limits or Limits()
     level = level or isolation_level()
-    submissions = Path(submissions).resolve()
-    if submissions == REPO_ROOT or submissions in REPO_ROOT.parents or REPO_ROOT in submissions.parents:
-        raise GradingError(f"{submissions} overlaps the course checkout; put the submissions in a folder of their own.")
-    if level != Isolation.NONE and (problem := exposure_problem()):
-        raise GradingError(problem)
-    students = discover(submissions)
+    rows, plans = plan_class(submissions, level)
     uids = UidPool()
-    # The hidden tests are imported now, before any submission runs, so nothing can swap them later.
-    from .hidden import tests as _hidden_tests  # noqa: F401
-
-    rows, runs, problems = [], {}, []
-    plans = {}
-    for student in students:
-        try:
-            plans[student.name] = _plan(student, rows)
-        except Exception as exc:  # noqa: BLE001
-            rows += [r for c in CHAPTERS for r in _could_not_grade(student.name, c, f"internal error {exc!r}"[:300])]
+    runs, problems = {}, []
     course_copy = Path(tempfile.mkdtemp(prefix="course-grading-course-"))
     try:
         missing = prepare_course_copy(course_copy)
@@ -417,24 +424,34 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
                 raise GradingError("no sandbox can be built on this machine: "
                                    + (empty.stderr_tail.strip()[-600:] or f"exit code {empty.returncode}"))
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            # The reference solutions run before any submission: no student can slow them past their limit.
             ref_futures = _reference_runs(needed, pool, limits, uids, course_copy, level)
-            futures = [(name, chapter, nb_name, pool.submit(run_notebook, data, chapter, limits, uids.take(),
-                                                               course_copy, level))
-                       for name, jobs in plans.items() for chapter, nb_name, data in jobs]
             ref_problems = {c: _reference_problem(c, f, limits) for c, f in ref_futures.items()}
             problems += [Problem(ProblemKind.REFERENCE_FAILED, p) for p in ref_problems.values() if p]
-            for name, chapter, nb_name, future in futures:
-                try:
+            futures = [(name, chapter, nb_name, data, pool.submit(run_notebook, data, chapter, limits, uids.take(),
+                                                                     course_copy, level))
+                       for name, jobs in plans.items() for chapter, nb_name, data in jobs if not ref_problems[chapter]]
+            for name, jobs in plans.items():
+                for chapter, _, _ in jobs:
                     if ref_problems[chapter]:
                         rows += _could_not_grade(name, chapter, f"the reference solution of chapter {chapter} "
                                                  "failed; see the grader's console")
-                        continue
-                    run = future.result()
-                    runs[(name, nb_name)] = round(run.outcome.seconds, 1)
-                    rows += grade_chapter(name, chapter, run, ref_futures[chapter].result(), limits)
+            finished = []
+            for name, chapter, nb_name, data, future in futures:
+                try:
+                    finished.append((name, chapter, nb_name, data, future.result()))
                 except Exception as exc:  # noqa: BLE001 - one student never stops the class
                     print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
                     rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
+        for name, chapter, nb_name, data, run in finished:
+            try:
+                if run.outcome.timed_out:  # perhaps starved by a busy neighbour: once more, alone, before it costs
+                    run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
+                runs[(name, nb_name)] = round(run.outcome.seconds, 1)
+                rows += grade_chapter(name, chapter, run, ref_futures[chapter].result(), limits)
+            except Exception as exc:  # noqa: BLE001 - one student never stops the class
+                print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
+                rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
     finally:
         shutil.rmtree(course_copy, ignore_errors=True)
     rows.sort(key=lambda r: (r.student, r.chapter, r.exercise))

@@ -1,4 +1,6 @@
-"""Write the grading results: a per-student, per-exercise CSV and a readable Markdown summary.
+"""Write the grading results: a per-student, per-exercise CSV and a readable Markdown summary;
+for the teacher also points.csv (one row per student, one column per exercise), a feedback file
+per student to hand back (feedback/<name>.md) and, on request, a Canvas or Gradescope import CSV.
 
 Every string that came from a submission (student and notebook names, feedback quoting a
 student's error or answer) is escaped for the output it lands in: `for_csv` (no spreadsheet
@@ -16,6 +18,7 @@ from collections import defaultdict
 from dataclasses import asdict, fields
 from pathlib import Path
 
+from .exercises import CHAPTERS, EXERCISES
 from .harness import GradingResult, Row, Status
 from ..paths import REPO_ROOT
 
@@ -122,10 +125,107 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def write_report(result: GradingResult, out_dir: Path) -> tuple[Path, Path]:
+def _table(header: list[str], rows: list[list]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([for_csv(v) for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def _points(rows: list[Row]) -> dict[str, dict[str, float]]:
+    """student → exercise id → points (ignored files are no exercise)."""
+    table = defaultdict(dict)
+    for row in rows:
+        table[row.student]  # every student gets a line, even one with only ignored files
+        if row.status != Status.IGNORED:
+            table[row.student][row.exercise] = row.points
+    return table
+
+
+def points_csv(rows: list[Row]) -> str:
+    """One row per student, one column per exercise (points), then total and max."""
+    maximum = sum(e.points for e in EXERCISES)
+    lines = [[s] + [f"{got.get(e.id, 0.0):g}" for e in EXERCISES] + [f"{round(sum(got.values()), 2):g}", maximum]
+             for s, got in sorted(_points(rows).items())]
+    return _table(["student"] + [e.id for e in EXERCISES] + ["total", "max"], lines)
+
+
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+
+
+def canvas_csv(rows: list[Row], assignment: str = "Seeing inside convnets") -> str:
+    """Canvas gradebook import: its five student columns, then one assignment column per chapter and a
+    "Points Possible" row. Canvas matches a row by ID, SIS User ID or SIS Login ID: the folder name is
+    put in "SIS Login ID" (name the folders by login, or fill in the IDs before importing)."""
+    chapter_max = {c: sum(e.points for e in EXERCISES if e.chapter == c) for c in CHAPTERS}
+    header = CANVAS_COLUMNS + [f"{assignment}: chapter {c}" for c in CHAPTERS]
+    lines = [["Points Possible", "", "", "", ""] + [chapter_max[c] for c in CHAPTERS]]
+    for student, got in sorted(_points(rows).items()):
+        by_chapter = [round(sum(e_points for e_id, e_points in got.items()
+                                if any(e.id == e_id and e.chapter == c for e in EXERCISES)), 2) for c in CHAPTERS]
+        lines.append([student, "", "", student, ""] + [f"{v:g}" for v in by_chapter])
+    return _table(header, lines)
+
+
+def gradescope_csv(rows: list[Row]) -> str:
+    """Gradescope score upload: Name, SID, Email, one column per exercise, Total Score. Gradescope
+    matches rows by Email or SID: the folder name goes in SID (fill in emails if the roster uses them)."""
+    lines = [[s, s, ""] + [f"{got.get(e.id, 0.0):g}" for e in EXERCISES] + [f"{round(sum(got.values()), 2):g}"]
+             for s, got in sorted(_points(rows).items())]
+    return _table(["Name", "SID", "Email"] + [e.id for e in EXERCISES] + ["Total Score"], lines)
+
+
+FORMATS = {"canvas": canvas_csv, "gradescope": gradescope_csv}
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[^\w\- ]|^[ -]")
+
+
+def feedback_file_name(student: str) -> str:
+    """A file name for any student name (newlines, slashes, dots, unicode): the escaped name with
+    every other character as %XXXX (one to one, so two students never share a file), capped in length."""
+    name = _UNSAFE_IN_FILE_NAMES.sub(lambda m: f"%{ord(m.group()):06x}", _visible(student)) or "%"
+    if len(name.encode()) > 200:  # file names are at most 255 bytes: a digest keeps long names apart
+        import hashlib
+
+        name = name.encode()[:180].decode("utf-8", "ignore") + "~" + hashlib.sha256(student.encode()).hexdigest()[:16]
+    return name + ".md"
+
+
+def feedback_markdown(student: str, rows: list[Row]) -> str:
+    """What one student gets back: their points per exercise and the grader's words."""
+    own = [r for r in rows if r.student == student]
+    points, maximum = totals(own).get(student, (0, 0))
+    lines = [f"# Feedback for {for_markdown(student)}", "", f"Total: {points:g} / {maximum} points.", ""]
+    shown = set()
+    for r in own:
+        if Status(r.status).whole_chapter:
+            if (r.chapter, r.feedback) not in shown:
+                shown.add((r.chapter, r.feedback))
+                lines.append(f"- chapter {r.chapter}: {for_markdown(r.feedback)}")
+        elif r.status == Status.IGNORED:
+            lines.append(f"- file {for_markdown(r.exercise)}: ignored, {for_markdown(r.feedback)}")
+        else:
+            lines.append(f"- **{for_markdown(r.exercise)}** {for_markdown(r.title)}: {r.points:g} / {r.max_points}"
+                         f" ({Status(r.status)}): {for_markdown(r.feedback)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: GradingResult, out_dir: Path, fmt: str | None = None) -> tuple[Path, Path]:
+    """grades.csv, summary.md, points.csv, feedback/<student>.md and, with `fmt`, canvas.csv or gradescope.csv."""
+    if fmt is not None and fmt not in FORMATS:
+        raise ValueError(f"unknown grade format {fmt!r}; use one of {sorted(FORMATS)} (or none).")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     csv_path, summary = out_dir / "grades.csv", out_dir / "summary.md"
     _write_private(csv_path, csv_text(result.rows))
     _write_private(summary, summary_markdown(result))
+    _write_private(out_dir / "points.csv", points_csv(result.rows))
+    feedback = out_dir / "feedback"
+    if feedback.is_symlink():  # a planted link would send the files elsewhere
+        raise OSError(f"{feedback} is a symbolic link; remove it or pick another --out")
+    feedback.mkdir(exist_ok=True, mode=0o700)
+    for student in sorted({r.student for r in result.rows}):
+        _write_private(feedback / feedback_file_name(student), feedback_markdown(student, result.rows))
+    if fmt is not None:
+        _write_private(out_dir / f"{fmt}.csv", FORMATS[fmt](result.rows))
     return csv_path, summary

@@ -1,0 +1,152 @@
+"""Grading past one machine: each student is one task on a Dask distributed cluster.
+
+`grade_on_cluster(submissions, scheduler)` makes the same rows, report and exit code as the local
+pool (`harness.grade_folder`): the same `harness.plan_class` decides what runs, every notebook
+still runs in its own sandbox (now on the worker) and is judged there by the worker's own copy of
+the hidden tests, and the rows come back sorted the same way.
+
+Reference solutions run once per chapter as tasks on the workers (not on the teacher's machine):
+the teacher's login node need not be able to build a sandbox, and the students' tasks take the
+reference's result as an input, so Dask ships it to every worker and nothing runs it twice.
+
+A worker that dies mid-task (killed, out of memory, machine lost) makes the scheduler rerun the
+task elsewhere (`distributed.scheduler.allowed-failures`, 3 by default); a task that still cannot
+finish gives that student "could not grade" rows: no student is ever silently dropped.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from .harness import (GradingError, GradingResult, Problem, ProblemKind, UidPool, _could_not_grade, _reference_problem,
+                      grade_chapter, plan_class, reference_notebook, run_notebook)
+from .sandbox import Isolation, Limits, prepare_course_copy, run_isolated
+
+_worker_lock = threading.Lock()
+_worker_state: dict = {}  # per worker process: the course copy, the uid pool, the sandbox check
+
+
+def _worker_setup(level: Isolation) -> tuple[Path, UidPool, list[str]]:
+    """Once per worker process: the stubbed course copy and a check that a sandbox can be built here."""
+    with _worker_lock:
+        if level not in _worker_state:
+            # The hidden tests are imported before any submission runs on this worker.
+            from .hidden import tests as _hidden_tests  # noqa: F401
+
+            course_copy = Path(tempfile.mkdtemp(prefix="course-grading-course-"))
+            missing = prepare_course_copy(course_copy)
+            uids = UidPool()
+            if level != Isolation.NONE:
+                empty = run_isolated(["-c", "pass"], {}, Limits(wall_seconds=60), uids.take(), course_copy, level)
+                if empty.returncode != 0:
+                    shutil.rmtree(course_copy, ignore_errors=True)
+                    raise GradingError("no sandbox can be built on this worker: "
+                                       + (empty.stderr_tail.strip()[-600:] or f"exit code {empty.returncode}"))
+            _worker_state[level] = (course_copy, uids, missing)
+        return _worker_state[level]
+
+
+def reference_task(chapter: int, limits: Limits, level: Isolation):
+    """On a worker: the chapter's solved notebook run in a sandbox (a harness.Run)."""
+    course_copy, uids, _ = _worker_setup(level)
+    return run_notebook(reference_notebook(chapter), chapter, limits, uids.take(), course_copy, level)
+
+
+def student_task(name: str, jobs: list, references: dict, ref_problems: dict, limits: Limits, level: Isolation):
+    """On a worker: one student's notebooks, each in its own sandbox, judged here. → (rows, runs, missing stubs)."""
+    course_copy, uids, missing = _worker_setup(level)
+    rows, runs = [], {}
+    for chapter, nb_name, data in jobs:
+        try:
+            if ref_problems[chapter]:
+                rows += _could_not_grade(name, chapter, f"the reference solution of chapter {chapter} "
+                                         "failed; see the grader's console")
+                continue
+            run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
+            if run.outcome.timed_out:  # as locally: perhaps starved by a busy neighbour, once more before it costs
+                run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
+            runs[(name, nb_name)] = round(run.outcome.seconds, 1)
+            rows += grade_chapter(name, chapter, run, references[chapter], limits)
+        except Exception as exc:  # noqa: BLE001 - as locally: one notebook never stops the student's others
+            print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
+            rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
+    return rows, runs, missing
+
+
+class _Finished:
+    """A reference future's result, shaped like a concurrent.futures.Future for _reference_problem."""
+
+    def __init__(self, future):
+        self._future = future
+
+    def result(self):
+        return self._future.result()
+
+
+def _lost(name: str, jobs: list, exc: BaseException) -> list:
+    why = f"the cluster lost this student's task ({type(exc).__name__}); grade them again"
+    return [row for chapter, _, _ in jobs for row in _could_not_grade(name, chapter, why)]
+
+
+def grade_on_cluster(submissions: Path, scheduler, limits: Limits | None = None,
+                     level: Isolation | None = None, retries: int = 1) -> GradingResult:
+    """`grade_folder` on a Dask cluster. `scheduler`: an address ("tcp://host:8786") or a Client.
+    `retries`: extra tries of a task that raised (a worker's death is retried by the scheduler)."""
+    from distributed import Client
+
+    start = time.monotonic()
+    limits = limits or Limits()
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        level = level or cluster_isolation(client)
+        rows, plans = plan_class(Path(submissions), level)
+        needed = sorted({chapter for jobs in plans.values() for chapter, _, _ in jobs})
+        ref_futures = {c: client.submit(reference_task, c, limits, level, pure=False, retries=retries,
+                                        key=f"reference-{c}-{time.time_ns()}") for c in needed}
+        ref_problems = {c: _reference_problem(c, _Finished(f), limits) for c, f in ref_futures.items()}
+        problems = [Problem(ProblemKind.REFERENCE_FAILED, p) for p in ref_problems.values() if p]
+        references = {c: f for c, f in ref_futures.items() if not ref_problems[c]}  # futures: shipped by Dask
+        futures = {name: client.submit(student_task, name, jobs, references, ref_problems, limits, level,
+                                       pure=False, retries=retries)
+                   for name, jobs in plans.items() if jobs}
+        runs, missing = {}, set()
+        for name, future in futures.items():
+            try:
+                student_rows, student_runs, student_missing = future.result()
+                rows += student_rows
+                runs.update(student_runs)
+                missing.update(student_missing)
+            except Exception as exc:  # noqa: BLE001 - KilledWorker, a worker that cannot sandbox, ...
+                print(f"grading {name!r} on the cluster: {exc!r}", file=sys.stderr)
+                rows += _lost(name, plans[name], exc)
+        if missing:
+            problems.insert(0, Problem(ProblemKind.STUBS_NOT_FOUND, "FORBIDDEN_IN_GRADING names not found (renamed?), "
+                                       "left callable: " + ", ".join(sorted(missing))))
+    finally:
+        if client is not scheduler:
+            client.close()
+    rows.sort(key=lambda r: (r.student, r.chapter, r.exercise))
+    return GradingResult(rows, time.monotonic() - start, level, runs, problems, [])
+
+
+def _worker_level() -> str:
+    from .sandbox import isolation_level
+
+    return str(isolation_level())
+
+
+def cluster_isolation(client) -> Isolation:
+    """The weakest isolation any of the cluster's workers can build (what the CLI checks before grading)."""
+    levels = {Isolation(v) for v in client.run(_worker_level).values()}
+    for level in (Isolation.NONE, Isolation.USERNS, Isolation.ROOT):
+        if level in levels:
+            return level
+    raise GradingError("the Dask cluster has no workers; start some (dask worker ADDRESS) and try again.")
+
+
+__all__ = ["cluster_isolation", "grade_on_cluster", "reference_task", "student_task"]
