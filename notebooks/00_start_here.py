@@ -52,6 +52,7 @@
 # | [3 · Where the class is: activation heatmaps](03_class_activation_maps.ipynb) | CAM, Grad-CAM, Grad-CAM++ and guided variants on ImageNet photos | 60 min | 40 min |
 # | [4 · What a unit detects](04_beyond_grad_cam.ipynb) | deconvnet projections and guided backpropagation, the checkerboard, occlusion sensitivity | 40 min | 30 min |
 # | [5 · Can we trust a heatmap?](05_trusting_heatmaps.ipynb) | deletion/insertion faithfulness and its biases; randomisation sanity checks; what a rank similarity measures | 45 min | 30 min |
+# | [6 · The rest of the family](06_more_explanations.ipynb) | gradient saliency, SmoothGrad, Integrated Gradients (completeness, baselines), Score-CAM, Layer-CAM, Eigen-CAM | 40 min | none |
 #
 # Work through them in order: each chapter reuses the previous one's ideas. The first run of a
 # chapter takes a few minutes on a laptop CPU (models load, activations are computed); moving
@@ -59,7 +60,7 @@
 #
 # ## Exercises and grading
 #
-# Chapters 1–5 each have an exercise notebook in [`exercises/`](exercises/): three graded
+# Chapters 1–5 each have an exercise notebook (chapter 6 has none yet) in [`exercises/`](exercises/): three graded
 # exercises, easy to hard, and one answered in your own words. Fill in the cells marked `# YOUR CODE HERE` and run the check cell
 # below each one: it prints **PASS** when your answer is right, **FAIL** with what to look at,
 # **NOT YET** while the answer is still `None`. Your teacher's grader (`make grade`) uses the same

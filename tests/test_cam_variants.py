@@ -113,3 +113,22 @@ def test_layer_cam_on_a_real_layer_matches_its_from_function(two_sided):
 def test_bad_arguments_are_named(two_sided, call, message):
     with pytest.raises((ValueError, KeyError, IndexError), match=message):
         call(two_sided, cat_and_dog())
+
+
+def test_score_cams_shares_its_passes_and_matches_one_class_at_a_time(two_sided):
+    x = cat_and_dog()
+    both = cv.score_cams(two_sided, x, [0, 1], "feat")
+    assert len(both) == 2 and side(both[0]) == "left" and side(both[1]) == "right"
+    for c, heat in zip((0, 1), both):
+        np.testing.assert_allclose(heat, cv.score_cam(two_sided, x, c, "feat", batch_size=1), atol=1e-6)
+
+
+@pytest.mark.parametrize("classes", [[], 0, "cat"])
+def test_score_cams_wants_a_list_of_classes(two_sided, classes):
+    with pytest.raises(ValueError, match="list of classes"):
+        cv.score_cams(two_sided, cat_and_dog(), classes, "feat")
+
+
+def test_score_cams_names_a_bad_class(two_sided):
+    with pytest.raises((ValueError, IndexError), match="class"):
+        cv.score_cams(two_sided, cat_and_dog(), [0, 7], "feat")

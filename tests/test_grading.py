@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).parent / "hostile_submissions"))
 import hostile  # noqa: E402
 
 MAX_POINTS = sum(e.points for e in EXERCISES)
-HOSTILE_BATCH_SECONDS = 600  # 19 sandboxed notebooks, 3 at a time, on a loaded 2-core machine, and the
-                             # two that time out (sleepers) run once more alone
+HOSTILE_BATCH_SECONDS = 600  # 19 sandboxed notebooks, 3 at a time, on a loaded 2-core machine (the
+                             # sleepers that time out are not run again: they did not wait for a CPU)
 
 
 def tree_digest(*folders: Path) -> dict[str, str]:
@@ -234,30 +234,61 @@ def test_hostile_submissions_leave_the_repository_and_no_processes_behind(hostil
     assert not leftovers, f"sandbox processes still running: {leftovers}"
 
 
-def test_a_run_that_times_out_is_run_again_alone_before_it_costs(tmp_path, monkeypatch):
+def test_a_starved_run_is_run_again_alone_and_a_sleeping_one_is_not(tmp_path, monkeypatch):
     """A busy neighbour can slow an honest run past the wall-clock limit: the grader runs a
-    timed-out notebook once more, after the others, before it costs the student anything."""
+    timed-out notebook whose threads queued for a CPU once more, after the others, before it costs
+    the student anything. One that slept through the limit is not run again: it keeps its timeout."""
     from course_utils.grading import harness
 
     if isolation_level() == "none":
         pytest.skip("sandboxed runs only")
-    (tmp_path / "dave").mkdir()
-    notebook = build_notebook(3, solved=True)
-    notebook.metadata["student"] = "dave"   # not byte-identical to the reference run
-    nbformat.write(notebook, tmp_path / "dave" / notebook_name(3))
+    for student in ("dave", "erin"):
+        (tmp_path / student).mkdir()
+        notebook = build_notebook(3, solved=True)
+        notebook.metadata["student"] = student   # not byte-identical to the reference run
+        nbformat.write(notebook, tmp_path / student / notebook_name(3))
     real, calls = harness.run_notebook, []
+    waited = {b'"student": "dave"': 120.0, b'"student": "erin"': 0.0}   # seconds queued for a CPU
 
-    def starved_once(data, chapter, limits, *rest):
+    def timed_out_once(data, chapter, limits, *rest):
         run = real(data, chapter, limits, *rest)
         calls.append(data)
-        if b'"student": "dave"' in data and calls.count(data) == 1:
-            run.answers.clear()   # what a run stopped at the wall-clock limit brings back
-            run.outcome.timed_out = True
+        for marker, seconds in waited.items():
+            if marker in data and calls.count(data) == 1:
+                run.answers.clear()   # what a run stopped at the wall-clock limit brings back
+                run.outcome.timed_out, run.outcome.returncode, run.outcome.waiting_seconds = True, None, seconds
         return run
 
-    monkeypatch.setattr(harness, "run_notebook", starved_once)
+    monkeypatch.setattr(harness, "run_notebook", timed_out_once)
     result = grade_folder(tmp_path, Limits(wall_seconds=120), workers=2)
     assert not result.problems, result.problems
-    dave = [r for r in result.rows if r.student == "dave" and r.chapter == 3]
-    assert [r.status for r in dave] == ["correct"] * len(of_chapter(3)), [r.feedback for r in dave]
-    assert len([d for d in calls if b'"student": "dave"' in d]) == 2
+    rows = {s: [r for r in result.rows if r.student == s and r.chapter == 3] for s in ("dave", "erin")}
+    assert [r.status for r in rows["dave"]] == ["correct"] * len(of_chapter(3)), [r.feedback for r in rows["dave"]]
+    assert all(r.points == 0 and "time limit" in r.feedback for r in rows["erin"]), [r.feedback for r in rows["erin"]]
+    assert [sum(marker in d for d in calls) for marker in waited] == [2, 1]
+
+
+def test_run_queue_wait_tells_a_starved_process_from_a_sleeping_one():
+    """The figure was_starved reads: processes that compete for one CPU wait; one that sleeps does not."""
+    import subprocess
+    import sys
+    import time
+
+    from course_utils.grading.sandbox import tree_waiting_seconds
+
+    if tree_waiting_seconds(os.getpid()) is None:
+        pytest.skip("this kernel keeps no run-queue figures (schedstat)")
+    busy = ("import os, sys, time; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "end = time.monotonic() + 3\nwhile time.monotonic() < end: pass\n")
+    cases = {"busy": [sys.executable, "-c", "import subprocess, sys; "
+                      f"ps = [subprocess.Popen([sys.executable, '-c', {busy!r}]) for _ in range(4)]; "
+                      "[p.wait() for p in ps]"],
+             "asleep": [sys.executable, "-c", "import time; time.sleep(4)"]}
+    waited = {}
+    for name, argv in cases.items():
+        proc = subprocess.Popen(argv)
+        time.sleep(2.5)
+        waited[name] = tree_waiting_seconds(proc.pid)
+        proc.wait()
+    # four processes on one CPU for ~2 s: together they queued for ~1.5 s or more
+    assert waited["busy"] > 1.0 > 0.2 > waited["asleep"], waited

@@ -22,10 +22,16 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .harness import (GradingError, GradingResult, Problem, ProblemKind, UidPool, _could_not_grade, _reference_problem,
-                      grade_chapter, plan_class, reference_notebook, run_notebook)
+                      grade_chapter, plan_class, reference_notebook, run_notebook, was_starved)
 from .sandbox import Isolation, Limits, prepare_course_copy, run_isolated
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from .harness import Row, Run
 
 _worker_lock = threading.Lock()
 _worker_state: dict = {}  # per worker process: the course copy, the uid pool, the sandbox check
@@ -51,13 +57,14 @@ def _worker_setup(level: Isolation) -> tuple[Path, UidPool, list[str]]:
         return _worker_state[level]
 
 
-def reference_task(chapter: int, limits: Limits, level: Isolation):
+def reference_task(chapter: int, limits: Limits, level: Isolation) -> Run:
     """On a worker: the chapter's solved notebook run in a sandbox (a harness.Run)."""
     course_copy, uids, _ = _worker_setup(level)
     return run_notebook(reference_notebook(chapter), chapter, limits, uids.take(), course_copy, level)
 
 
-def student_task(name: str, jobs: list, references: dict, ref_problems: dict, limits: Limits, level: Isolation):
+def student_task(name: str, jobs: list, references: dict, ref_problems: dict, limits: Limits,
+                 level: Isolation) -> tuple[list[Row], dict, list[str]]:
     """On a worker: one student's notebooks, each in its own sandbox, judged here. → (rows, runs, missing stubs)."""
     course_copy, uids, missing = _worker_setup(level)
     rows, runs = [], {}
@@ -68,7 +75,7 @@ def student_task(name: str, jobs: list, references: dict, ref_problems: dict, li
                                          "failed; see the grader's console")
                 continue
             run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
-            if run.outcome.timed_out:  # as locally: perhaps starved by a busy neighbour, once more before it costs
+            if was_starved(run.outcome, limits):  # as locally: busy but too slow, once more before it costs
                 run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
             runs[(name, nb_name)] = round(run.outcome.seconds, 1)
             rows += grade_chapter(name, chapter, run, references[chapter], limits)
@@ -93,7 +100,7 @@ def _lost(name: str, jobs: list, exc: BaseException) -> list:
     return [row for chapter, _, _ in jobs for row in _could_not_grade(name, chapter, why)]
 
 
-def grade_on_cluster(submissions: Path, scheduler, limits: Limits | None = None,
+def grade_on_cluster(submissions: Path, scheduler: str | Client, limits: Limits | None = None,
                      level: Isolation | None = None, retries: int = 1) -> GradingResult:
     """`grade_folder` on a Dask cluster. `scheduler`: an address ("tcp://host:8786") or a Client.
     `retries`: extra tries of a task that raised (a worker's death is retried by the scheduler)."""
@@ -140,7 +147,7 @@ def _worker_level() -> str:
     return str(isolation_level())
 
 
-def cluster_isolation(client) -> Isolation:
+def cluster_isolation(client: Client) -> Isolation:
     """The weakest isolation any of the cluster's workers can build (what the CLI checks before grading)."""
     levels = {Isolation(v) for v in client.run(_worker_level).values()}
     for level in (Isolation.NONE, Isolation.USERNS, Isolation.ROOT):

@@ -380,6 +380,20 @@ def _reference_problem(chapter: int, future, limits: Limits) -> str:
     return ""
 
 
+STARVED_WAIT_SHARE = 0.1  # a timed-out run whose threads waited this share of the limit for a CPU was starved
+
+
+def was_starved(outcome: RunOutcome, limits: Limits) -> bool:
+    """A run stopped at the wall-clock limit while its threads queued for a CPU: a busy neighbour may
+    have slowed it, so it gets one more run alone before it costs points. A run that slept or blocked
+    is not run again (that would only cost the class another full time limit). Where the kernel keeps
+    no run-queue figures, every timed-out run is given the second chance."""
+    if not outcome.timed_out:
+        return False
+    waited = getattr(outcome, "waiting_seconds", None)
+    return waited is None or waited >= STARVED_WAIT_SHARE * limits.wall_seconds
+
+
 def plan_class(submissions: Path, level: Isolation) -> tuple[list[Row], dict[str, list]]:
     """What grading a class runs, the same for the local pool and a cluster: rows for what cannot
     be run, and student name → [(chapter, notebook name, bytes)]. Refuses unsafe set-ups."""
@@ -445,7 +459,9 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
                     rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
         for name, chapter, nb_name, data, run in finished:
             try:
-                if run.outcome.timed_out:  # perhaps starved by a busy neighbour: once more, alone, before it costs
+                if was_starved(run.outcome, limits):  # once more, alone, before it costs
+                    print(f"grading {name!r} chapter {chapter} again, alone: it timed out while it waited "
+                          f"{run.outcome.waiting_seconds or 0:.0f} s for a CPU", file=sys.stderr)
                     run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
                 runs[(name, nb_name)] = round(run.outcome.seconds, 1)
                 rows += grade_chapter(name, chapter, run, ref_futures[chapter].result(), limits)

@@ -88,6 +88,40 @@ class RunOutcome:
     frames: list = field(default_factory=list)   # what the runner sent through the channel
     channel_problem: str = ""
     out_of_memory: bool = False                  # the student's cgroup hit its memory limit
+    waiting_seconds: float | None = None         # when it timed out: how long its threads waited for a CPU
+
+
+def tree_waiting_seconds(root_pid: int) -> float | None:
+    """Time the threads of `root_pid` and of every process below it spent runnable but waiting for a
+    CPU (the kernel's /proc/<pid>/task/<tid>/schedstat), read from the host's side of the sandbox's
+    PID namespace. A starved run waits a lot; a run that sleeps or blocks does not. None where the
+    kernel does not keep the figure."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    parents[int(entry)] = int(handle.read().rsplit(b")", 1)[1].split()[1])  # the name may hold ')'
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+    tree, frontier = set(), {root_pid}
+    while frontier:
+        tree |= frontier
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - tree
+    waited, seen = 0, False
+    for pid in tree:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as handle:
+                    waited += int(handle.read().split()[1])   # on CPU, waiting on the run queue (ns), slices
+                    seen = True
+            except (OSError, IndexError, ValueError):
+                continue
+    return waited / 1e9 if seen else None
 
 
 def _works(argv: list[str]) -> bool:
@@ -363,11 +397,12 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
         finally:
             os.close(write_end)  # only the child holds it now, so the reader sees EOF when the child is gone
         reader = Reader(read_end)
-        timed_out = False
+        timed_out, waiting = False, None
         try:
             proc.wait(timeout=limits.wall_seconds)
         except subprocess.TimeoutExpired:
             timed_out = True
+            waiting = tree_waiting_seconds(proc.pid)   # starved by neighbours, or asleep?
         finally:
             try:  # the process group; the PID namespace (and the cgroup) take everything else with it
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -380,7 +415,7 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
         if level != Isolation.NONE and code is not None and 128 < code <= 128 + 64:
             code = 128 - code  # the sandbox's init reports a signal as 128 + N (see isolation.INIT)
         return RunOutcome(None if timed_out else code, timed_out, time.monotonic() - start,
-                          _tail(output), frames, reader.problem, out_of_memory)
+                          _tail(output), frames, reader.problem, out_of_memory, waiting)
     finally:
         os.close(output)
         if group is not None:

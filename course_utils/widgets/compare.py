@@ -61,7 +61,7 @@ def comparison_explorer(images: dict, maps: dict, scores: dict, alpha: float = 0
     style = {"description_width": "initial"}  # labels in full, never "meth…"
     image = widgets.Dropdown(options=names, value=names[0], description="image", style=style)
     chosen = widgets.SelectMultiple(options=all_methods, value=tuple(all_methods[:3]), description="methods",
-                                    rows=min(6, len(all_methods)), style=style)
+                                    rows=min(13, len(all_methods)), style=style)  # every method in view, no scrolling
     out = widgets.Output()
 
     def redraw(*_):
