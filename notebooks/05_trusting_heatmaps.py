@@ -304,10 +304,10 @@ print(f"cascade: {time.perf_counter() - start:.0f} s")
 # A randomised network's map is largely noise, and so is its similarity to anything: its digits
 # change from CPU to CPU (≈). What holds everywhere is printed under the table, from the numbers.
 widths = [max(7, len(label) + 1) for label in cascade.labels]   # narrow: 11 columns in 100 characters
-print(f"{'randomised to':21s}" + "".join(f"{label:>{w}s}" for label, w in zip(cascade.labels, widths)))
+print(f"{'randomised to':20s}" + "".join(f"{label:>{w}s}" for label, w in zip(cascade.labels, widths)))
 for method, values in cascade.similarity.items():
     cells = [f"{values[0]:.2f}"] + [approx(v) for v in values[1:]]   # column 0: the intact model itself
-    print(f"{method:21s}" + "".join(f"{c:>{w}s}" for c, w in zip(cells, widths)))
+    print(f"{method:20s}" + "".join(f"{c:>{w}s}" for c, w in zip(cells, widths)))
 sim = cascade.similarity
 at = {label: i for i, label in enumerate(cascade.labels)}          # column of each randomisation step
 print()
