@@ -20,13 +20,13 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .harness import (GradingError, GradingResult, Problem, ProblemKind, UidPool, _could_not_grade, _reference_problem,
-                      grade_chapter, plan_class, reference_notebook, run_notebook, was_starved)
-from .sandbox import Isolation, Limits, prepare_course_copy, run_isolated
+                      check_sandbox, grader_failed_rows, judge_run, plan_class, reference_failed_rows,
+                      reference_notebook, run_notebook)
+from .sandbox import Isolation, Limits, prepare_course_copy
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -47,12 +47,11 @@ def _worker_setup(level: Isolation) -> tuple[Path, UidPool, list[str]]:
             course_copy = Path(tempfile.mkdtemp(prefix="course-grading-course-"))
             missing = prepare_course_copy(course_copy)
             uids = UidPool()
-            if level != Isolation.NONE:
-                empty = run_isolated(["-c", "pass"], {}, Limits(wall_seconds=60), uids.take(), course_copy, level)
-                if empty.returncode != 0:
-                    shutil.rmtree(course_copy, ignore_errors=True)
-                    raise GradingError("no sandbox can be built on this worker: "
-                                       + (empty.stderr_tail.strip()[-600:] or f"exit code {empty.returncode}"))
+            try:
+                check_sandbox(uids, course_copy, level, where="worker")
+            except GradingError:
+                shutil.rmtree(course_copy, ignore_errors=True)
+                raise
             _worker_state[level] = (course_copy, uids, missing)
         return _worker_state[level]
 
@@ -69,30 +68,18 @@ def student_task(name: str, jobs: list, references: dict, ref_problems: dict, li
     course_copy, uids, missing = _worker_setup(level)
     rows, runs = [], {}
     for chapter, nb_name, data in jobs:
+        if ref_problems[chapter]:
+            rows += reference_failed_rows(name, chapter)
+            continue
         try:
-            if ref_problems[chapter]:
-                rows += _could_not_grade(name, chapter, f"the reference solution of chapter {chapter} "
-                                         "failed; see the grader's console")
-                continue
             run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
-            if was_starved(run.outcome, limits):  # as locally: busy but too slow, once more before it costs
-                run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
-            runs[(name, nb_name)] = round(run.outcome.seconds, 1)
-            rows += grade_chapter(name, chapter, run, references[chapter], limits)
+            def rerun():  # a fresh uid only if it is needed
+                return run_notebook(data, chapter, limits, uids.take(), course_copy, level)
+            chapter_rows, runs[(name, nb_name)] = judge_run(name, chapter, run, rerun, references[chapter], limits)
+            rows += chapter_rows
         except Exception as exc:  # noqa: BLE001 - as locally: one notebook never stops the student's others
-            print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
-            rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
+            rows += grader_failed_rows(name, chapter, exc)
     return rows, runs, missing
-
-
-class _Finished:
-    """A reference future's result, shaped like a concurrent.futures.Future for _reference_problem."""
-
-    def __init__(self, future):
-        self._future = future
-
-    def result(self):
-        return self._future.result()
 
 
 def _lost(name: str, jobs: list, exc: BaseException) -> list:
@@ -115,7 +102,8 @@ def grade_on_cluster(submissions: Path, scheduler: str | Client, limits: Limits 
         needed = sorted({chapter for jobs in plans.values() for chapter, _, _ in jobs})
         ref_futures = {c: client.submit(reference_task, c, limits, level, pure=False, retries=retries,
                                         key=f"reference-{c}-{time.time_ns()}") for c in needed}
-        ref_problems = {c: _reference_problem(c, _Finished(f), limits) for c, f in ref_futures.items()}
+        # a Dask future has .result(), as _reference_problem expects
+        ref_problems = {c: _reference_problem(c, f, limits) for c, f in ref_futures.items()}
         problems = [Problem(ProblemKind.REFERENCE_FAILED, p) for p in ref_problems.values() if p]
         references = {c: f for c, f in ref_futures.items() if not ref_problems[c]}  # futures: shipped by Dask
         futures = {name: client.submit(student_task, name, jobs, references, ref_problems, limits, level,

@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
@@ -380,6 +381,37 @@ def _reference_problem(chapter: int, future, limits: Limits) -> str:
     return ""
 
 
+def check_sandbox(uids: UidPool, course_copy: Path, level: Isolation, where: str = "machine") -> None:
+    """One empty sandbox before any notebook: a machine (or worker) that cannot build one says why, once."""
+    if level == Isolation.NONE:
+        return
+    empty = run_isolated(["-c", "pass"], {}, Limits(wall_seconds=60), uids.take(), course_copy, level)
+    if empty.returncode != 0:
+        raise GradingError(f"no sandbox can be built on this {where}: "
+                           + (empty.stderr_tail.strip()[-600:] or f"exit code {empty.returncode}"))
+
+
+def reference_failed_rows(name: str, chapter: int) -> list[Row]:
+    return _could_not_grade(name, chapter, f"the reference solution of chapter {chapter} failed; see the grader's console")
+
+
+def grader_failed_rows(name: str, chapter: int, exc: BaseException) -> list[Row]:
+    """One notebook the grader itself failed on: the teacher sees the traceback, the student a reason."""
+    print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
+    return _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
+
+
+def judge_run(name: str, chapter: int, run: Run, rerun: Callable[[], Run], reference: Run,
+              limits: Limits) -> tuple[list[Row], float]:
+    """Rows and seconds of one student's notebook from its first run; `rerun()` runs it again, alone,
+    if that run was starved (the same step for the local pool and a cluster worker)."""
+    if was_starved(run.outcome, limits):  # once more, alone, before it costs
+        print(f"grading {name!r} chapter {chapter} again, alone: it timed out while it waited "
+              f"{run.outcome.waiting_seconds or 0:.0f} s for a CPU", file=sys.stderr)
+        run = rerun()
+    return grade_chapter(name, chapter, run, reference, limits), round(run.outcome.seconds, 1)
+
+
 STARVED_WAIT_SHARE = 0.1  # a timed-out run whose threads waited this share of the limit for a CPU was starved
 
 
@@ -432,11 +464,8 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
             problems.append(Problem(ProblemKind.STUBS_NOT_FOUND, "FORBIDDEN_IN_GRADING names not found (renamed?), "
                                     "left callable: " + ", ".join(missing)))
         needed = sorted({chapter for jobs in plans.values() for chapter, _, _ in jobs})
-        if needed and level != Isolation.NONE:  # one empty sandbox first: a machine that cannot build one says why, once
-            empty = run_isolated(["-c", "pass"], {}, Limits(wall_seconds=60), uids.take(), course_copy, level)
-            if empty.returncode != 0:
-                raise GradingError("no sandbox can be built on this machine: "
-                                   + (empty.stderr_tail.strip()[-600:] or f"exit code {empty.returncode}"))
+        if needed:
+            check_sandbox(uids, course_copy, level)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             # The reference solutions run before any submission: no student can slow them past their limit.
             ref_futures = _reference_runs(needed, pool, limits, uids, course_copy, level)
@@ -445,29 +474,23 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
             futures = [(name, chapter, nb_name, data, pool.submit(run_notebook, data, chapter, limits, uids.take(),
                                                                      course_copy, level))
                        for name, jobs in plans.items() for chapter, nb_name, data in jobs if not ref_problems[chapter]]
-            for name, jobs in plans.items():
-                for chapter, _, _ in jobs:
-                    if ref_problems[chapter]:
-                        rows += _could_not_grade(name, chapter, f"the reference solution of chapter {chapter} "
-                                                 "failed; see the grader's console")
+            rows += [r for name, jobs in plans.items() for chapter, _, _ in jobs if ref_problems[chapter]
+                     for r in reference_failed_rows(name, chapter)]
             finished = []
             for name, chapter, nb_name, data, future in futures:
                 try:
                     finished.append((name, chapter, nb_name, data, future.result()))
                 except Exception as exc:  # noqa: BLE001 - one student never stops the class
-                    print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
-                    rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
+                    rows += grader_failed_rows(name, chapter, exc)
         for name, chapter, nb_name, data, run in finished:
             try:
-                if was_starved(run.outcome, limits):  # once more, alone, before it costs
-                    print(f"grading {name!r} chapter {chapter} again, alone: it timed out while it waited "
-                          f"{run.outcome.waiting_seconds or 0:.0f} s for a CPU", file=sys.stderr)
-                    run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
-                runs[(name, nb_name)] = round(run.outcome.seconds, 1)
-                rows += grade_chapter(name, chapter, run, ref_futures[chapter].result(), limits)
+                def rerun():  # a fresh uid only if it is needed
+                    return run_notebook(data, chapter, limits, uids.take(), course_copy, level)
+                chapter_rows, runs[(name, nb_name)] = judge_run(name, chapter, run, rerun,
+                                                                ref_futures[chapter].result(), limits)
+                rows += chapter_rows
             except Exception as exc:  # noqa: BLE001 - one student never stops the class
-                print(f"grading {name!r} chapter {chapter}: {traceback.format_exc(limit=3)}", file=sys.stderr)
-                rows += _could_not_grade(name, chapter, f"the grader failed on this notebook ({type(exc).__name__})")
+                rows += grader_failed_rows(name, chapter, exc)
     finally:
         shutil.rmtree(course_copy, ignore_errors=True)
     rows.sort(key=lambda r: (r.student, r.chapter, r.exercise))

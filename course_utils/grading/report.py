@@ -161,9 +161,9 @@ def canvas_csv(rows: list[Row], assignment: str = "Seeing inside convnets") -> s
     chapter_max = {c: sum(e.points for e in EXERCISES if e.chapter == c) for c in CHAPTERS}
     header = CANVAS_COLUMNS + [f"{assignment}: chapter {c}" for c in CHAPTERS]
     lines = [["Points Possible", "", "", "", ""] + [chapter_max[c] for c in CHAPTERS]]
+    chapter_of = {e.id: e.chapter for e in EXERCISES}
     for student, got in sorted(_points(rows).items()):
-        by_chapter = [round(sum(e_points for e_id, e_points in got.items()
-                                if any(e.id == e_id and e.chapter == c for e in EXERCISES)), 2) for c in CHAPTERS]
+        by_chapter = [round(sum(p for e_id, p in got.items() if chapter_of.get(e_id) == c), 2) for c in CHAPTERS]
         lines.append([student, "", "", student, ""] + [f"{v:g}" for v in by_chapter])
     return _table(header, lines)
 
