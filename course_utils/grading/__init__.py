@@ -15,7 +15,8 @@ Where this code runs (five places) and what each module is:
    PASS there means full marks in grading: the same judge decides both.
 3. **The teacher's grader** (`python -m course_utils.grading SUBMISSIONS`, `__main__.py`):
    `submissions.py` reads the class's notebooks without following links; `harness.py` runs each
-   notebook (and each chapter's reference solution) in a sandbox, reads the answers back,
+   student's notebooks in one sandbox session (and each chapter's reference solution in a
+   sandbox of its own), reads the answers back,
    judges them with `hidden/tests.py` (→ `judges.judge`) and makes one `Row` per exercise with a
    typed `Status`; `report.py` writes grades.csv and summary.md, escaped for where they land.
 4. **Sandbox set-up** (grader side, `sandbox.py`, `cgroup.py`): a copy of `course_utils` without
@@ -23,13 +24,15 @@ Where this code runs (five places) and what each module is:
    and `unshare` around `isolation.py` at an `Isolation` level (ROOT, USERNS, or NONE only on
    the teacher's explicit `--no-isolation`).
 5. **Inside the sandbox**: `isolation.py` (standard library only) builds the allowlisted root
-   filesystem, drops privileges and stays PID 1; `runner.py` runs the notebook's cells in
+   filesystem, drops privileges and stays PID 1; `session.py` imports TensorFlow and the course
+   once and forks one child per notebook, resetting the sandbox between them (whatever it cannot
+   reset sends the rest of the student's notebooks to sandboxes of their own); `runner.py` runs the notebook's cells in
    IPython, evaluates each exercise's answer expression before its check cell and sends it
    through `channel.py` (framed bytes on a pipe). Inside, `check` says only "handed in": the
    judges are stubbed there, so they cannot be used as an oracle.
 
 One notebook's path: master (1) → `notebooks/exercises/0N_exercises.ipynb` → the learner fills
 it in and sees `check` verdicts (2) → hands it in → the grader finds its chapter from metadata or
-name and runs it in a fresh sandbox (3, 4) → the runner sends each answer out as plain .npz
+name and runs it in the student's session, a fresh child in a reset sandbox (3, 4) → the runner sends each answer out as plain .npz
 bytes (5) → the grader judges each answer with the same judge as (2) → a Row in the report.
 """

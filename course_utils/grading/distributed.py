@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from .harness import (GradingError, GradingResult, Problem, ProblemKind, UidPool, _could_not_grade, _reference_problem,
                       check_sandbox, grader_failed_rows, judge_run, plan_class, reference_failed_rows,
-                      reference_notebook, run_notebook)
+                      reference_notebook, run_notebook, run_student)
 from .sandbox import Isolation, Limits, prepare_course_copy
 
 if TYPE_CHECKING:
@@ -64,15 +64,19 @@ def reference_task(chapter: int, limits: Limits, level: Isolation) -> Run:
 
 def student_task(name: str, jobs: list, references: dict, ref_problems: dict, limits: Limits,
                  level: Isolation) -> tuple[list[Row], dict, list[str]]:
-    """On a worker: one student's notebooks, each in its own sandbox, judged here. → (rows, runs, missing stubs)."""
+    """On a worker: one student's notebooks (one session, see harness.run_student), judged here.
+    → (rows, runs, missing stubs)."""
     course_copy, uids, missing = _worker_setup(level)
     rows, runs = [], {}
-    for chapter, nb_name, data in jobs:
-        if ref_problems[chapter]:
-            rows += reference_failed_rows(name, chapter)
-            continue
+    rows += [r for chapter, _, _ in jobs if ref_problems[chapter] for r in reference_failed_rows(name, chapter)]
+    jobs = [job for job in jobs if not ref_problems[job[0]]]
+    try:
+        first_runs = run_student([(data, chapter) for chapter, _, data in jobs], limits, uids, course_copy, level,
+                                 repr(name))
+    except Exception as exc:  # noqa: BLE001 - as locally: the student gets a reason, the class goes on
+        return rows + [r for chapter, _, _ in jobs for r in grader_failed_rows(name, chapter, exc)], runs, missing
+    for (chapter, nb_name, data), run in zip(jobs, first_runs):
         try:
-            run = run_notebook(data, chapter, limits, uids.take(), course_copy, level)
             def rerun():  # a fresh uid only if it is needed
                 return run_notebook(data, chapter, limits, uids.take(), course_copy, level)
             chapter_rows, runs[(name, nb_name)] = judge_run(name, chapter, run, rerun, references[chapter], limits)

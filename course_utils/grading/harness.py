@@ -1,10 +1,12 @@
-"""Grade a folder of submissions: one sandboxed run per notebook, hidden tests in this process.
+"""Grade a folder of submissions: one sandbox session per student, hidden tests in this process.
 
 Layout: SUBMISSIONS/<student>/*.ipynb (one notebook per chapter), or SUBMISSIONS/<student>.ipynb
 (read by submissions.py: no links followed, nothing blocks). The chapter of a notebook comes from
 its metadata (written by the generator) or its file name. The reference answers come from the
-solution notebooks run through the same machinery, each in its own sandbox. Every per-student
-step is caught: a student the grader cannot handle gets "could not grade: <reason>".
+solution notebooks run through the same machinery, each in its own sandbox. A student's notebooks
+run one after another in one session (`run_student`, see session.py: the imports are paid once);
+a notebook the session gives no trustworthy result for runs again alone, in a fresh sandbox. Every
+per-student step is caught: a student the grader cannot handle gets "could not grade: <reason>".
 """
 from __future__ import annotations
 
@@ -186,6 +188,91 @@ def run_notebook(data: bytes, chapter: int, limits: Limits, uid: int, course_cop
         return run
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# A session's own allowance on top of its notebooks' limits: the template's imports (~4 CPU s).
+SESSION_START_SECONDS = 30
+
+
+def _session_limits(limits: Limits, count: int) -> Limits:
+    """The whole session's limits: each notebook keeps its own inside (the template enforces them)."""
+    from dataclasses import replace
+
+    return replace(limits, wall_seconds=count * limits.wall_seconds + SESSION_START_SECONDS,
+                   student_cpu_seconds=count * limits.student_cpu_seconds + SESSION_START_SECONDS,
+                   cpu_seconds=max(limits.cpu_seconds, SESSION_START_SECONDS))
+
+
+def _trusted(report: dict) -> bool:
+    """A notebook the session reported on that needs no run alone: it ended by itself, timed out
+    (its waiting time decides a second run, as alone), or went over its CPU budget. A kill by
+    SIGKILL may have been the student's cgroup running out of memory: alone, the grader can say so."""
+    code = report.get("returncode")
+    return report.get("timed_out") is True or (type(code) is int and code != -int(signal.SIGKILL))
+
+
+def run_session(notebooks: list[tuple[bytes, int]], limits: Limits, uid: int, course_copy: Path,
+                level: Isolation) -> tuple[list[Run | None], str]:
+    """Run one student's notebooks [(bytes, chapter)] in one sandbox, one after another, from a
+    pre-imported template (session.py). → (a Run per notebook, or None where the session gave no
+    trustworthy result and the notebook must run alone; why the session stopped early, or '')."""
+    workdir = Path(tempfile.mkdtemp(prefix="course-grading-"))
+    try:
+        entries, files = [], {}
+        for index, (data, chapter) in enumerate(notebooks):
+            name = f"submission-{index}.ipynb"
+            (workdir / name).write_bytes(data)
+            files[name] = workdir / name
+            job = {"cell_seconds": limits.cell_seconds,
+                   "exercises": [{"id": e.id, "answer": e.answer} for e in of_chapter(chapter)]}
+            entries.append({"file": name, "job": job})
+        session = {"notebooks": entries, "limits": {"wall_seconds": limits.wall_seconds,
+                   "student_cpu_seconds": limits.student_cpu_seconds, "cpu_exit_code": BUDGET_EXIT_CODES["cpu"]}}
+        (workdir / "session.json").write_text(json.dumps(session))
+        files["session.json"] = workdir / "session.json"
+        whole = _session_limits(limits, len(notebooks))
+        outcome = run_isolated(["-m", "course_utils.grading.session", "session.json"], files, whole, uid,
+                               course_copy, level, channels=1 + len(notebooks))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    reports, stopped = {}, ""
+    for header, _ in outcome.frames:  # the control channel: only the template writes to it
+        if isinstance(header, dict) and type(header.get("notebook")) is int:
+            if "dirty" in header:
+                stopped = f"the sandbox could not be reset after a notebook: {str(header['dirty'])[:200]}"
+            else:
+                reports[header["notebook"]] = header
+    runs = []
+    for index, (data, chapter) in enumerate(notebooks):
+        report = reports.get(index)
+        if report is None or not _trusted(report):
+            runs.append(None)
+            continue
+        frames, problem = outcome.other_channels[index]
+        waiting = report.get("waiting_seconds")
+        one = RunOutcome(None if report.get("timed_out") else report["returncode"], report.get("timed_out") is True,
+                         float(report.get("seconds", 0)), outcome.stderr_tail, frames, problem, False,
+                         waiting if isinstance(waiting, (int, float)) else None)
+        run = read_frames(one, {e.id for e in of_chapter(chapter)})
+        run.owners = cell_owners(data)
+        runs.append(run)
+    if not stopped and None in runs:
+        stopped = _process_reason(outcome, whole) or outcome.channel_problem or "the session ended early"
+    return runs, stopped
+
+
+def run_student(notebooks: list[tuple[bytes, int]], limits: Limits, uids: UidPool, course_copy: Path,
+                level: Isolation, who: str = "") -> list[Run]:
+    """A Run for each of one student's notebooks: together in one session where that saves the
+    imports, and alone (a fresh sandbox each) for every notebook the session gave no result for."""
+    runs: list[Run | None] = [None] * len(notebooks)
+    if len(notebooks) > 1 and level != Isolation.NONE:
+        runs, stopped = run_session(notebooks, limits, uids.take(), course_copy, level)
+        if stopped:
+            print(f"grading {who or 'a student'}: {sum(r is None for r in runs)} notebook(s) again, each alone: "
+                  f"{stopped}", file=sys.stderr)
+    return [run if run is not None else run_notebook(data, chapter, limits, uids.take(), course_copy, level)
+            for run, (data, chapter) in zip(runs, notebooks)]
 
 
 # The only event fields the grader uses, with the type each must have (anything else is dropped).
@@ -471,17 +558,19 @@ def grade_folder(submissions: Path, limits: Limits | None = None, workers: int =
             ref_futures = _reference_runs(needed, pool, limits, uids, course_copy, level)
             ref_problems = {c: _reference_problem(c, f, limits) for c, f in ref_futures.items()}
             problems += [Problem(ProblemKind.REFERENCE_FAILED, p) for p in ref_problems.values() if p]
-            futures = [(name, chapter, nb_name, data, pool.submit(run_notebook, data, chapter, limits, uids.take(),
-                                                                     course_copy, level))
-                       for name, jobs in plans.items() for chapter, nb_name, data in jobs if not ref_problems[chapter]]
             rows += [r for name, jobs in plans.items() for chapter, _, _ in jobs if ref_problems[chapter]
                      for r in reference_failed_rows(name, chapter)]
+            gradable = {name: [job for job in jobs if not ref_problems[job[0]]] for name, jobs in plans.items()}
+            futures = {name: pool.submit(run_student, [(data, chapter) for chapter, _, data in jobs], limits, uids,
+                                         course_copy, level, repr(name))
+                       for name, jobs in gradable.items() if jobs}
             finished = []
-            for name, chapter, nb_name, data, future in futures:
+            for name, future in futures.items():
                 try:
-                    finished.append((name, chapter, nb_name, data, future.result()))
+                    finished += [(name, chapter, nb_name, data, run)
+                                 for (chapter, nb_name, data), run in zip(gradable[name], future.result())]
                 except Exception as exc:  # noqa: BLE001 - one student never stops the class
-                    rows += grader_failed_rows(name, chapter, exc)
+                    rows += [r for chapter, _, _ in gradable[name] for r in grader_failed_rows(name, chapter, exc)]
         for name, chapter, nb_name, data, run in finished:
             try:
                 def rerun():  # a fresh uid only if it is needed

@@ -89,6 +89,7 @@ class RunOutcome:
     channel_problem: str = ""
     out_of_memory: bool = False                  # the student's cgroup hit its memory limit
     waiting_seconds: float | None = None         # when it timed out: how long its threads waited for a CPU
+    other_channels: list = field(default_factory=list)  # (frames, problem) of each channel after the first
 
 
 def tree_waiting_seconds(root_pid: int) -> float | None:
@@ -349,9 +350,10 @@ def _tail(fd: int, size: int = 4000) -> str:
 
 
 def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits, uid: int, course_copy: Path,
-                 level: Isolation) -> RunOutcome:
+                 level: Isolation, channels: int = 1) -> RunOutcome:
     """Run the notebook runner on `files` (name → host file, copied into the sandbox's home).
-    The runner gets the write end of a pipe; its number is appended to its arguments.
+    The runner gets the write ends of `channels` pipes; their numbers are appended to its arguments
+    (the first channel's frames are `frames`, the others' `other_channels`).
     Never raises on the notebook's misbehaviour."""
     from .channel import Reader
 
@@ -362,13 +364,15 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
             shutil.copyfile(path, scratch / name)
     else:
         group = Group.create(limits.student_memory_bytes, limits.processes)
-    read_end, write_end = os.pipe()
+    pipes = [os.pipe() for _ in range(channels)]
+    write_ends = [write_end for _, write_end in pipes]
+    fd_args = [str(fd) for fd in write_ends]
     # stdout+stderr: an unnamed in-memory file only the grader holds. Nothing inside can swap it
     # for a link or a pipe, nothing lands on the host's disk, and the file-size limit caps it.
     output = os.memfd_create("sandbox-output", os.MFD_CLOEXEC)
     try:
         if level == Isolation.NONE:
-            command = [sys.executable, "-s", *runner_args, str(write_end)]
+            command = [sys.executable, "-s", *runner_args, *fd_args]
             env = dict(_sandbox_env(), HOME=str(scratch), MPLCONFIGDIR=str(scratch / ".mpl"),
                        PYTHONPATH=str(course_copy), KERAS_HOME=str(scratch / ".keras"))
             argv, cwd = command, str(scratch)
@@ -379,7 +383,7 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
         else:
             _, python, extra_env = python_layout()
             config = {"mode": level, "uid": uid, "limits": asdict(limits), "env": dict(_sandbox_env(), **dict(extra_env)),
-                      "command": [python, "-s", *runner_args, str(write_end)], "binds": _binds(),
+                      "command": [python, "-s", *runner_args, *fd_args], "binds": _binds(),
                       "trees": _trees(course_copy), "files": {k: str(v) for k, v in files.items()},
                       "file_cap": MAX_SUBMISSION_BYTES, "cgroup": group is not None}
             argv, env = _command(level, config)
@@ -390,13 +394,15 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
         start = time.monotonic()
         try:
             proc = subprocess.Popen(argv, stdout=output, stderr=output, stdin=subprocess.DEVNULL, cwd=cwd,
-                                    env=env, preexec_fn=preexec, start_new_session=True, pass_fds=(write_end,))
+                                    env=env, preexec_fn=preexec, start_new_session=True, pass_fds=tuple(write_ends))
         except OSError:
-            os.close(read_end)
+            for read_end, _ in pipes:
+                os.close(read_end)
             raise
         finally:
-            os.close(write_end)  # only the child holds it now, so the reader sees EOF when the child is gone
-        reader = Reader(read_end)
+            for fd in write_ends:
+                os.close(fd)  # only the child holds them now, so the readers see EOF when the child is gone
+        readers = [Reader(read_end) for read_end, _ in pipes]
         timed_out, waiting = False, None
         try:
             proc.wait(timeout=limits.wall_seconds)
@@ -409,13 +415,14 @@ def run_isolated(runner_args: list[str], files: dict[str, Path], limits: Limits,
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
-        frames = reader.join(timeout=10)
+        received = [(reader.join(timeout=10), reader.problem) for reader in readers]
         out_of_memory = group is not None and group.hit_memory_limit()
         code = proc.returncode
         if level != Isolation.NONE and code is not None and 128 < code <= 128 + 64:
             code = 128 - code  # the sandbox's init reports a signal as 128 + N (see isolation.INIT)
+        (frames, problem), *others = received
         return RunOutcome(None if timed_out else code, timed_out, time.monotonic() - start,
-                          _tail(output), frames, reader.problem, out_of_memory, waiting)
+                          _tail(output), frames, problem, out_of_memory, waiting, others)
     finally:
         os.close(output)
         if group is not None:
