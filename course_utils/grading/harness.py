@@ -172,14 +172,19 @@ class UidPool:
                     return uid
 
 
+def runner_job(chapter: int, limits: Limits) -> dict:
+    """What runner.run needs for one notebook of `chapter`: its cell limit and the answer expressions."""
+    return {"cell_seconds": limits.cell_seconds,
+            "exercises": [{"id": e.id, "answer": e.answer} for e in of_chapter(chapter)]}
+
+
 def run_notebook(data: bytes, chapter: int, limits: Limits, uid: int, course_copy: Path, level: Isolation) -> Run:
     """Run the notebook `data` in a fresh sandbox and read back what it sent."""
     workdir = Path(tempfile.mkdtemp(prefix="course-grading-"))  # private (0700): only the grader reads it
     exercises = of_chapter(chapter)
     try:
         (workdir / "submission.ipynb").write_bytes(data)
-        job = {"cell_seconds": limits.cell_seconds, "exercises": [{"id": e.id, "answer": e.answer} for e in exercises]}
-        (workdir / "job.json").write_text(json.dumps(job))
+        (workdir / "job.json").write_text(json.dumps(runner_job(chapter, limits)))
         files = {name: workdir / name for name in ("submission.ipynb", "job.json")}
         outcome = run_isolated(["-m", "course_utils.grading.runner", "submission.ipynb", "job.json"], files, limits,
                                uid, course_copy, level)
@@ -223,9 +228,7 @@ def run_session(notebooks: list[tuple[bytes, int]], limits: Limits, uid: int, co
             name = f"submission-{index}.ipynb"
             (workdir / name).write_bytes(data)
             files[name] = workdir / name
-            job = {"cell_seconds": limits.cell_seconds,
-                   "exercises": [{"id": e.id, "answer": e.answer} for e in of_chapter(chapter)]}
-            entries.append({"file": name, "job": job})
+            entries.append({"file": name, "job": runner_job(chapter, limits)})
         session = {"notebooks": entries, "limits": {"wall_seconds": limits.wall_seconds,
                    "student_cpu_seconds": limits.student_cpu_seconds, "cpu_exit_code": BUDGET_EXIT_CODES["cpu"]}}
         (workdir / "session.json").write_text(json.dumps(session))
