@@ -421,7 +421,13 @@ plt.show()
 # ## Explore
 #
 # Pick a class among the top 5, a layer, a method and the opacity. (Interactive: it needs a
-# running kernel.)
+# running kernel.) The method list holds this chapter's four and the six of chapter 6:
+# Layer-CAM, Eigen-CAM (it takes no class: the same map for every class), Score-CAM, and three
+# maps in the input's pixels (gradient, SmoothGrad, integrated gradients: the same at every
+# layer). The cell computes every map first, so each change answers at once; that takes about
+# a minute, with a progress bar. Score-CAM pays one forward pass per channel of its layer, so it
+# is computed only for the deepest layers that fit in 30 s; the others say what they would cost
+# and which call computes them.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -62,3 +62,53 @@ def test_cached_view_is_superimpose_at_every_opacity(gap_model, image):
         assert f"opacity {alpha:.2f}" in caption
     with pytest.raises(ValueError, match="alpha is the heatmap's opacity"):
         cam_view(gap_model, image, 0, "conv2", "Grad-CAM++", 1.5, maps)
+
+
+# ---------------------------------------------------------------- chapter 6's methods too
+
+def test_every_method_is_precomputed_and_equals_its_own_function(gap_model, image):
+    from course_utils import explorer_maps
+    from course_utils.widgets.cam import method_map
+
+    maps, missing = explorer_maps.explorer_maps(gap_model, image, [0, 3], ["conv1", "conv2"], progress=False)
+    assert missing == {}  # two tiny layers: far inside the budget
+    assert {k[2] for k in maps} == set(explorer_maps.ALL_METHODS)
+    assert len(maps) == 2 * 2 * len(explorer_maps.ALL_METHODS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for (c, layer, method), heat in maps.items():
+            np.testing.assert_allclose(heat, method_map(gap_model, image, c, layer, method), atol=1e-5,
+                                       err_msg=f"{method} class {c} at {layer}")
+    # what each kind of method ignores: Eigen-CAM the class, pixel maps the layer
+    np.testing.assert_array_equal(maps[0, "conv2", "Eigen-CAM"], maps[3, "conv2", "Eigen-CAM"])
+    assert maps[0, "conv1", "Eigen-CAM"].shape != maps[0, "conv2", "Eigen-CAM"].shape
+    for method in explorer_maps.PIXEL_METHODS:
+        assert maps[0, "conv1", method].shape == image.shape[:2]
+        np.testing.assert_array_equal(maps[0, "conv1", method], maps[0, "conv2", method])
+        assert not np.array_equal(maps[0, "conv1", method], maps[3, "conv1", method])
+
+
+def test_score_cam_over_budget_is_left_out_and_the_view_says_how_to_get_it(gap_model, image, monkeypatch):
+    from course_utils import explorer_maps
+
+    # conv2 (the default, deepest) "costs" 1 s and conv1 50 s against a 10 s budget
+    monkeypatch.setattr(explorer_maps, "score_cam_seconds", lambda model, img, names: {"conv1": 50.0, "conv2": 1.0})
+    maps, missing = explorer_maps.explorer_maps(gap_model, image, [0], ["conv1", "conv2"], budget_s=10,
+                                                progress=False)
+    assert (0, "conv2", "Score-CAM") in maps and (0, "conv1", "Score-CAM") not in maps
+    assert list(missing) == ["conv1"]
+    assert "6 masked forward passes, about 50 s" in missing["conv1"]
+    assert "cam_variants.score_cam(model, img, class_index, 'conv1')" in missing["conv1"]
+    cache = {**maps, ("missing", "conv1", "Score-CAM"): missing["conv1"]}
+    with pytest.raises(ValueError, match="not precomputed"):
+        cam_view(gap_model, image, 0, "conv1", "Score-CAM", 0.4, cache)
+    assert (0, "conv1", "Score-CAM") not in cache  # not computed behind the learner's back
+    _, caption = cam_view(gap_model, image, 0, "conv1", "SmoothGrad", 0.4, cache)
+    assert "at the input pixels" in caption and "24x24 map" in caption
+
+
+def test_score_cam_layers_are_the_deepest_that_fit_without_gaps():
+    from course_utils import explorer_maps
+
+    assert explorer_maps.score_cam_order(["a", "b", "c", "d"], "d") == ["d", "c", "b", "a"]
+    assert explorer_maps.score_cam_order(["a", "b", "c", "d"], "b") == ["b", "d", "c", "a"]

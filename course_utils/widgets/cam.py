@@ -1,18 +1,20 @@
-"""Chapter 3's explorer: pick a class (from the top-k), a layer, a method and an opacity
-(`alpha`, as in `overlay.superimpose`), see the heatmap over the image."""
+"""Chapter 3's explorer: pick a class (from the top-k), a layer, a method (chapter 3's four and
+chapter 6's six) and an opacity (`alpha`, as in `overlay.superimpose`), see the heatmap over the
+image."""
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import cam, validate
+from .. import cam, cam_variants, explorer_maps, validate
 from ..heatmaps import peak_location
 from ..model_io import ModelLike, keras_model, network_input
 from ..overlay import superimpose
 from ..targets import class_probabilities
 from .box import explorer_box
-from .picture import show
+from .picture import LINE, show
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,17 +34,47 @@ def top_classes(model: ModelLike, image: np.ndarray, k: int = 5) -> list[tuple[s
     return [(f"class {i} ({probs[i]:.2f})", int(i)) for i in order]
 
 
+def method_map(model: ModelLike, image: np.ndarray, class_index: int, layer_name: str, method: str) -> np.ndarray:
+    """One map of any method in `explorer_maps.ALL_METHODS`, computed now (the explorer's cache
+    holds them all; this is for a choice it does not hold)."""
+    if method in cam.METHODS:
+        return cam.heatmap(model, image, class_index, layer_name, method)
+    if method in explorer_maps.PIXEL_METHODS:
+        return explorer_maps.pixel_map(model, image, class_index, method)
+    if method == "Layer-CAM":
+        return cam_variants.layer_cam(model, image, class_index, layer_name)
+    if method == "Eigen-CAM":
+        return cam_variants.eigen_cam(model, image, layer_name)
+    if method == "Score-CAM":
+        return cam_variants.score_cam(model, image, class_index, layer_name)
+    raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, explorer_maps.ALL_METHODS))}.")
+
+
+def _where(model: ModelLike, layer_name: str, method: str) -> str:
+    """Where the caption says a map was read."""
+    if method == "CAM":
+        return f"{cam.gap_head(model)[0]} (CAM always reads the pooled layer)"
+    if method in explorer_maps.PIXEL_METHODS:
+        return "the input pixels (no layer: the same map at every layer)"
+    if method == "Eigen-CAM":
+        return f"{layer_name} (Eigen-CAM takes no class: the same map for every class)"
+    return layer_name
+
+
 def cam_view(model: ModelLike, image: np.ndarray, class_index: int, layer_name: str, method: str = "Grad-CAM",
              alpha: float = 0.4, cache: dict | None = None) -> tuple[np.ndarray, str]:
     """The superimposed uint8 image and a caption. Plain function: the widget only calls it.
-    `cache` (a dict, e.g. filled by `cam.explorer_heatmaps`) keeps heatmaps and their coloured,
-    upsampled layers, so a cached choice or an opacity (`alpha`) change is only a blend."""
-    if method not in cam.METHODS:
-        raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, cam.METHODS))}.")
+    `cache` (a dict, e.g. filled by `explorer_maps.explorer_maps`) keeps heatmaps and their
+    coloured, upsampled layers, so a cached choice or an opacity (`alpha`) change is only a
+    blend. A key ("missing", layer, method) in it holds why that map was left out: raised as is."""
+    if method not in explorer_maps.ALL_METHODS:
+        raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, explorer_maps.ALL_METHODS))}.")
     cache = {} if cache is None else cache
     key = (class_index, layer_name, method)
+    if key not in cache and ("missing", layer_name, method) in cache:
+        raise ValueError(cache["missing", layer_name, method])
     if key not in cache:
-        cache[key] = cam.heatmap(model, image, class_index, layer_name, method)
+        cache[key] = method_map(model, image, class_index, layer_name, method)
     heat = cache[key]
     if ("colour",) + key not in cache:  # upsample + colormap once per map, not per opacity
         photo = superimpose(image, heat, 0.0)  # validates the image and alpha rules once
@@ -53,8 +85,8 @@ def cam_view(model: ModelLike, image: np.ndarray, class_index: int, layer_name: 
     if not isinstance(alpha, (int, float, np.number)) or isinstance(alpha, (bool, np.bool_)) \
             or not 0 <= float(alpha) <= 1:
         superimpose(image, heat, alpha)  # raises superimpose's own message
-    at = f"{cam.gap_head(model)[0]} (CAM always reads the pooled layer)" if method == "CAM" else layer_name
-    caption = (f"{method} for class {class_index} at {at}: {heat.shape[0]}x{heat.shape[1]} map, "
+    caption = (f"{method} for class {class_index} at {_where(model, layer_name, method)}: "
+               f"{heat.shape[0]}x{heat.shape[1]} map, "
                f"peak at pixel (row {row}, col {col}), opacity {alpha:.2f}")
     return np.rint((1 - alpha) * photo + alpha * colour).astype("uint8"), caption  # superimpose's blend
 
@@ -69,13 +101,17 @@ def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | No
     style = {"description_width": "initial"}  # full labels at any width
     klass = widgets.Dropdown(options=classes, value=classes[0][1], description="class", style=style)
     layer = widgets.Dropdown(options=layers, value=layers[-1], description="layer", style=style)
-    method = widgets.Dropdown(options=list(cam.METHODS), value="Grad-CAM", description="method", style=style)
+    method = widgets.Dropdown(options=list(explorer_maps.ALL_METHODS), value="Grad-CAM", description="method",
+                              style=style)
     opacity = widgets.FloatSlider(value=0.4, min=0.0, max=1.0, step=0.05, description="opacity",
                                   continuous_update=False, style=style,
                                   layout=widgets.Layout(width="420px"))
-    # Every (class, layer, method) map up front (per class one pass for all layers): each later
-    # change is a blend of cached pixels, well under the half second a learner notices.
-    out, cache = widgets.Output(), cam.explorer_heatmaps(model, image, [i for _, i in classes], layers)
+    # Every (class, layer, method) map up front (explorer_maps: the cheapest way for each method,
+    # Score-CAM within a time budget): each later change is a blend of cached pixels, well under
+    # the half second a learner notices.
+    maps, missing = explorer_maps.explorer_maps(model, image, [i for _, i in classes], layers, layers[-1])
+    cache: dict = {**maps, **{("missing", name, "Score-CAM"): why for name, why in missing.items()}}
+    out = widgets.Output()
 
     def redraw(*_):
         with out:
@@ -83,8 +119,8 @@ def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | No
             try:
                 blended, caption = cam_view(model, image, klass.value, layer.value, method.value,
                                             opacity.value, cache)
-            except ValueError as exc:  # e.g. CAM on a model without a pooled head: say why
-                print(exc)
+            except ValueError as exc:  # CAM without a pooled head, Score-CAM over budget: say why
+                print(textwrap.fill(str(exc), LINE))
                 return
             show(blended, caption)
 

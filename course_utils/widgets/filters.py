@@ -47,11 +47,11 @@ def pattern_view(model: ModelLike, layer: str, filter_index: int, steps: int = 3
 
 def prepare_pattern_view(model: ModelLike, layer: str, regularizer: str = "plain",
                          size: int | tuple[int, int] | None = None) -> None:
-    """Do now what the first Run of (layer, regulariser) would pay for: the layer's ascent model
-    and its compiled step (one step on filter 0). The explorer calls it in the background as
-    soon as a layer or rung is chosen, so the compile is done by the time Run is pressed."""
-    filters.optimize_patterns(model, layer, [0], steps=1, size=size, regularizer=regularizer, progress=False,
-                              steps_per_call=1)
+    """Do now what the first Run of (layer, regulariser) would pay for: the layer's ascent model,
+    its compiled step and its compiled measurement (one step on filter 0, as a Run does it). The
+    explorer calls it in the background as soon as a layer or rung is chosen, so the compiles are
+    done by the time Run is pressed."""
+    pattern_view(model, layer, 0, steps=1, regularizer=regularizer, size=size, progress=False)
 
 
 def filter_explorer(model: ModelLike, layers: Sequence[str] | None = None, size: int | tuple[int, int] | None = None,

@@ -9,7 +9,8 @@ close, shut the kernel down, reopen (a learner coming back tomorrow) and check a
 Fails on "Error displaying widget", stderr or traceback output, a raw widget repr
 (`VBox(children=...`), a frozen progress bar, a printed line of 100 characters or more, or a
 widget update slower than 2 s, or a reopened explorer showing broken-link icons instead of the
-line that says to re-run its cell. Prints each chapter's run time and every widget latency.
+line that says to re-run its cell. Prints each chapter's run time, every widget latency, and
+their median and maximum against the course's goals (0.25 s and 0.5 s).
 Kept out of `make test` (pytest does not collect this file): it needs Chromium and ~1 min per
 chapter. Chromium is Debian's (`apt-get install chromium`, or $CHROMIUM); never downloaded.
 Every wait is bounded, and JupyterLab and its kernels are stopped however the run ends
@@ -24,6 +25,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,10 +38,14 @@ sys.path.insert(0, str(REPO))
 from course_utils.notebooks import install_lab_settings  # noqa: E402
 from course_utils.widgets.box import RECONNECT_HINT  # noqa: E402
 
-MAX_LATENCY_S = 2.0
+MAX_LATENCY_S = 2.0  # fails the run: an update this slow is broken, not merely slow
+# The course's goal for an update (issue 25), printed beside the measured median and maximum: a
+# shared CI machine's timings are noisy, so they are reported here, not used to fail the run.
+GOAL_MEDIAN_S, GOAL_MAX_S = 0.25, 0.5
 RUN_TIMEOUT_S = 1200
 UPDATE_TIMEOUT_S = 30  # how long to wait before calling an update missing (not slow: missing)
 OPEN_TIMEOUT_S = 120
+MAX_OPTIONS = 16  # a dropdown of an explorer without a Run button: this many options are each tried
 MAX_LINE = 99  # printed lines longer than this wrap mid-number in a 1440 px window
 # What a learner must never see in an output area.
 BAD_TEXT = {"Error displaying widget": "a widget that cannot be drawn",
@@ -245,10 +251,28 @@ def wait_for_redraw(page, root, before, what: str, start: float) -> tuple[str, f
         return f"{what} (no redraw within {UPDATE_TIMEOUT_S} s)", float("inf")
 
 
+def every_option(page, root, control, desc: str) -> list[tuple[str, float]]:
+    """Select each option of a dropdown in turn (up to MAX_OPTIONS), timing every redraw: each
+    method, layer and class a learner can pick must answer, not only the last one."""
+    select = control.query_selector("select")
+    count = select.evaluate("s => s.options.length")
+    current = select.evaluate("s => s.selectedIndex")
+    latencies = []
+    for target in [i for i in range(min(count, MAX_OPTIONS)) if i != current]:
+        label = select.evaluate("(s, i) => s.options[i].value", target)
+        before = root.evaluate(JS_SIGNATURE)
+        start = time.perf_counter()
+        control.scroll_into_view_if_needed(timeout=5000)
+        select.select_option(value=label)
+        latencies.append(wait_for_redraw(page, root, before, f"{desc}: select {label!r}", start))
+    return latencies
+
+
 def move_widgets(page) -> list[tuple[str, float]]:
     """Move every control of every explorer; time each redraw of the explorer's output.
 
-    An explorer with a button (change settings, then press Run) is timed on the button only.
+    A dropdown is tried at each of its options. An explorer with a button (change settings,
+    then press Run) is timed on the button only.
     """
     latencies = []
     for root in explorers(page):
@@ -260,6 +284,9 @@ def move_widgets(page) -> list[tuple[str, float]]:
         for control in [c for c in controls if c not in buttons] + buttons:
             desc = control.evaluate(
                 "el => ((el.querySelector('.widget-label') || {}).innerText || el.innerText || '?')")
+            if not buttons and "widget-dropdown" in (control.get_attribute("class") or ""):
+                latencies += every_option(page, root, control, desc.strip())
+                continue
             before = root.evaluate(JS_SIGNATURE)
             start = time.perf_counter()
             try:
@@ -387,6 +414,12 @@ def main(argv=None) -> int:
             browser.close()
     finally:
         lab.stop()
+    every = sorted(s for _, stats in report for _, s in stats.get("latencies", []) if s != float("inf"))
+    if every:
+        median = statistics.median(every)
+        print(f"widget updates: {len(every)}, median {median:.2f} s (goal {GOAL_MEDIAN_S} s), "
+              f"max {every[-1]:.2f} s (goal {GOAL_MAX_S} s): "
+              + ("goals met" if median <= GOAL_MEDIAN_S and every[-1] <= GOAL_MAX_S else "goals NOT met"))
     print(f"screenshots: {shots}")
     for failure in all_failures:
         print("FAIL", failure)
