@@ -9,6 +9,14 @@ subsample + matmul, the target layer computed for each image's own filter only),
 work than the FLOPs counted here: achieved/peak is "nominal" (the same count for every row).
 Other rows: the whole ascent in one compiled call on the ORIGINAL layers (the twin's baseline),
 XLA (jit_compile, --xla) and half the batch per call.
+Last, a roofline-style table of the ascent's conv layers on the course's batch: per layer its
+work, arithmetic intensity (FLOP per byte of the least memory traffic), whether the roofline
+(min(peak, intensity x memory bandwidth), both measured in the same run) bounds it by compute or
+by memory, and the rate it reaches alone; then one ascent step against the sum of the layers and
+against the roofline's bound. A layer above 100 % of its roof is no error: its data stays in the
+caches (the bandwidth is DRAM streaming), or oneDNN's Winograd 3x3 kernels do fewer multiplies
+than the direct-convolution FLOPs counted. ``ONEDNN_MAX_CPU_ISA=AVX2`` caps oneDNN at AVX2 on an
+AVX-512 machine, so both rows of the issue are measured on one CPU.
 Run: ``.venv/bin/python bench/filter_patterns.py [--filters 32] [--models squeezenet xception]``
 (Xception with weights=None when its ImageNet weights are absent: the same cost).
 The machine may be shared: absolute times are noisy; ratios measured in the same run hold.
@@ -45,26 +53,90 @@ def seed_style_pattern(extractor, to_input, filter_index, steps, learning_rate, 
     return filters.deprocess((image.numpy() + 1.0) * 127.5)
 
 
-def conv_flops(extractor) -> float:
-    """Forward multiply-adds x 2 of every conv in the truncated model, for one image."""
+def conv_layers(extractor):
+    """(layer, input shape, output shape, forward FLOPs for one image) of every conv in the
+    truncated model (`keras_model_at`'s fixed-size rebuild)."""
     import keras
 
-    total = 0.0
+    rows = []
     for layer in extractor.layers:
         if not isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)):
             continue
         # Layers are shared with the full model: its LAST node is this fixed-size rebuild's call.
         node = layer._inbound_nodes[-1]
-        _, h, w, c_out = node.output_tensors[0].shape
-        c_in = node.input_tensors[0].shape[-1]
+        in_shape, out_shape = tuple(node.input_tensors[0].shape[1:]), tuple(node.output_tensors[0].shape[1:])
+        h, w, c_out = out_shape
+        c_in = in_shape[-1]
         kh, kw = layer.kernel_size
         if isinstance(layer, keras.layers.SeparableConv2D):  # depthwise then 1x1 pointwise
-            total += 2 * h * w * (kh * kw * c_in + c_in * c_out)
+            flops = 2 * h * w * (kh * kw * c_in + c_in * c_out)
         elif isinstance(layer, keras.layers.DepthwiseConv2D):
-            total += 2 * h * w * kh * kw * c_in
+            flops = 2 * h * w * kh * kw * c_in
         else:
-            total += 2 * h * w * kh * kw * c_in * c_out
-    return float(total)
+            flops = 2 * h * w * kh * kw * c_in * c_out
+        rows.append((layer, in_shape, out_shape, float(flops)))
+    return rows
+
+
+def conv_flops(extractor) -> float:
+    """Forward multiply-adds x 2 of every conv in the truncated model, for one image."""
+    return sum(flops for *_, flops in conv_layers(extractor))
+
+
+def memory_bandwidth(rounds: int = 5) -> float:
+    """Bytes/s of a streaming update of a 256 MB float32 array (read once, written once), best
+    of rounds: the roofline's slope for work that cannot stay in the caches."""
+    x = tf.random.normal((64 * 2 ** 20,))
+    scale = tf.function(lambda a: a * 1.0001)
+    scale(x).numpy()
+    best = min(_timed(lambda: scale(x).numpy()) for _ in range(rounds))
+    return 2 * 4 * x.shape[0] / best
+
+
+def layer_step(layer):
+    """One layer's share of an ascent step, compiled: its forward pass and its input gradient."""
+    @tf.function
+    def run(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=False)
+        return tape.gradient(y, x, output_gradients=tf.ones_like(y))
+    return run
+
+
+def roofline(extractor, size, batch, step_s, peak, bandwidth, rounds=3):
+    """Per conv layer of the ascent: work, arithmetic intensity, the roofline's bound
+    (min(peak, intensity x bandwidth)) and the rate it reaches alone, on the course's batch.
+
+    Bytes are the least traffic a forward + input-gradient pass needs (input, output and weights
+    read or written twice, float32): intensity above peak/bandwidth means compute-bound."""
+    ridge = peak / bandwidth
+    print(f"\nroofline, batch of {batch} at {size[0]}x{size[1]} px: peak {peak / 1e9:.1f} GFLOP/s, memory "
+          f"{bandwidth / 1e9:.1f} GB/s, ridge {ridge:.1f} FLOP/byte")
+    print(f"{'layer':22s} {'kind':10s} {'GFLOP':>7s} {'FLOP/B':>7s} {'bound':>7s} {'roof GF/s':>9s} "
+          f"{'reached':>8s} {'of roof':>7s} {'ms':>7s}")
+    total_s = bound_s = total_flops = 0.0
+    for layer, in_shape, out_shape, flops in conv_layers(keras_model_at(extractor, size)):
+        flops *= 2 * batch  # forward + input gradient, the whole batch
+        weights = sum(int(np.prod(v.shape)) for v in layer.weights)
+        bytes_moved = 2 * 4 * (batch * (np.prod(in_shape) + np.prod(out_shape)) + weights)
+        intensity = flops / bytes_moved
+        roof = min(peak, intensity * bandwidth)
+        x = tf.random.uniform((batch,) + in_shape)
+        run = layer_step(layer)
+        run(x).numpy()
+        seconds = min(_timed(lambda: run(x).numpy()) for _ in range(rounds))
+        total_s, bound_s, total_flops = total_s + seconds, bound_s + flops / roof, total_flops + flops
+        print(f"{layer.name:22s} {type(layer).__name__[:10]:10s} {flops / 1e9:7.2f} {intensity:7.1f} "
+              f"{'compute' if intensity >= ridge else 'memory':>7s} {roof / 1e9:9.1f} {flops / seconds / 1e9:8.1f} "
+              f"{roof and flops / seconds / roof:7.0%} {seconds * 1e3:7.1f}")
+    print(f"{'all conv layers':22s} {'':10s} {total_flops / 1e9:7.2f} {'':7s} {'':7s} "
+          f"{total_flops / bound_s / 1e9:9.1f} {total_flops / total_s / 1e9:8.1f} {bound_s / total_s:7.0%} "
+          f"{total_s * 1e3:7.1f}")
+    print(f"one ascent step of the course (batched, measured above): {step_s * 1e3:.1f} ms = the conv layers "
+          f"alone x {step_s / total_s:.2f}; the roofline's bound for their work is {bound_s * 1e3:.1f} ms, "
+          f"so the step runs at {bound_s / step_s:.0%} of its roofline (the rest: BN, ReLU, adds, "
+          f"pooling, the gradient's L2 norm, the call itself)")
 
 
 def peak_conv_rate(rounds: int = 5) -> float:
@@ -156,6 +228,8 @@ def bench_model(name, n_filters, steps, seed, rounds, peak, xla=False):
     print(f"first call (tracing)     {first_s:7.3f} s/filter  speed-up {eager_s / first_s:5.1f}x")
     print(f"(peak = best one-conv rate over this model's rounds: {peak / 1e9:.1f} GFLOP/s)")
     print(f"same pictures: per-filter correlation eager vs batched, median {np.median(correlations):.3f}")
+    roofline(extractor, size, n_filters, min(times["batched (course)"]) * n_filters / steps, peak,
+             memory_bandwidth())
 
 
 def keras_model_at(extractor, size):
@@ -164,6 +238,15 @@ def keras_model_at(extractor, size):
 
     fixed = keras.Input(shape=size + (3,))
     return keras.models.clone_model(extractor, input_tensors=fixed, clone_function=lambda layer: layer)
+
+
+def cpu_vector_units() -> str:
+    """The widest vector units this CPU reports (Linux /proc/cpuinfo), for the table's reader."""
+    try:
+        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return "unknown"
+    return ", ".join(f for f in ("avx512f", "avx512_bf16", "amx_tile", "avx2", "fma", "avx") if f in flags)
 
 
 def main() -> None:
@@ -177,6 +260,8 @@ def main() -> None:
     args = parser.parse_args()
     threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
     peak = peak_conv_rate()
+    print(f"CPU: {cpu_vector_units()}; oneDNN ISA cap ONEDNN_MAX_CPU_ISA="
+          f"{os.environ.get('ONEDNN_MAX_CPU_ISA', '(unset: the best the CPU has)')}")
     print(f"{threads} threads; peak dense float32 conv rate (one 3x3 conv, 8x56x56x256): {peak / 1e9:.1f} GFLOP/s")
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
     print(f"oneDNN kernels: {'on' if onednn.lower() in ('1', 'true') else 'off'} (TF_ENABLE_ONEDNN_OPTS={onednn}; "
