@@ -53,6 +53,22 @@ def pixel_map(model: ModelLike, image: ArrayLike, class_index: int, method: str)
     return normalize(to_2d(pixels), method)
 
 
+def method_map(model: ModelLike, image: ArrayLike, class_index: int, layer_name: str, method: str) -> np.ndarray:
+    """One map of any method in ALL_METHODS by name, computed now: `explorer_maps` holds them
+    all; this is for a choice it does not hold (and what the tests check it against)."""
+    if method in cam.METHODS:
+        return cam.heatmap(model, image, class_index, layer_name, method)
+    if method in PIXEL_METHODS:
+        return pixel_map(model, image, class_index, method)
+    if method == "Layer-CAM":
+        return cam_variants.layer_cam(model, image, class_index, layer_name)
+    if method == "Eigen-CAM":
+        return cam_variants.eigen_cam(model, image, layer_name)
+    if method == "Score-CAM":
+        return cam_variants.score_cam(model, image, class_index, layer_name)
+    raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, ALL_METHODS))}.")
+
+
 def score_cam_seconds(model: ModelLike, image: ArrayLike, layer_names: Sequence[str]) -> dict[str, float]:
     """A first estimate of Score-CAM's seconds per layer: its channel count × one masked pass,
     timed here on one batch (after a warm-up batch, so no compile is counted). It leaves out

@@ -68,7 +68,6 @@ def test_cached_view_is_superimpose_at_every_opacity(gap_model, image):
 
 def test_every_method_is_precomputed_and_equals_its_own_function(gap_model, image):
     from course_utils import explorer_maps
-    from course_utils.widgets.cam import method_map
 
     maps, missing = explorer_maps.explorer_maps(gap_model, image, [0, 3], ["conv1", "conv2"], progress=False)
     assert missing == {}  # two tiny layers: far inside the budget
@@ -77,7 +76,7 @@ def test_every_method_is_precomputed_and_equals_its_own_function(gap_model, imag
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for (c, layer, method), heat in maps.items():
-            np.testing.assert_allclose(heat, method_map(gap_model, image, c, layer, method), atol=1e-5,
+            np.testing.assert_allclose(heat, explorer_maps.method_map(gap_model, image, c, layer, method), atol=1e-5,
                                        err_msg=f"{method} class {c} at {layer}")
     # what each kind of method ignores: Eigen-CAM the class, pixel maps the layer
     np.testing.assert_array_equal(maps[0, "conv2", "Eigen-CAM"], maps[3, "conv2", "Eigen-CAM"])

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import cam, cam_variants, explorer_maps, validate
+from .. import cam, explorer_maps, validate
 from ..heatmaps import peak_location
 from ..model_io import ModelLike, keras_model, network_input
 from ..overlay import superimpose
@@ -32,22 +32,6 @@ def top_classes(model: ModelLike, image: np.ndarray, k: int = 5) -> list[tuple[s
     probs = class_probabilities(model, outputs)[0]  # one sigmoid unit: (1 - p, p)
     order = np.argsort(-probs, kind="stable")[:k]
     return [(f"class {i} ({probs[i]:.2f})", int(i)) for i in order]
-
-
-def method_map(model: ModelLike, image: np.ndarray, class_index: int, layer_name: str, method: str) -> np.ndarray:
-    """One map of any method in `explorer_maps.ALL_METHODS`, computed now (the explorer's cache
-    holds them all; this is for a choice it does not hold)."""
-    if method in cam.METHODS:
-        return cam.heatmap(model, image, class_index, layer_name, method)
-    if method in explorer_maps.PIXEL_METHODS:
-        return explorer_maps.pixel_map(model, image, class_index, method)
-    if method == "Layer-CAM":
-        return cam_variants.layer_cam(model, image, class_index, layer_name)
-    if method == "Eigen-CAM":
-        return cam_variants.eigen_cam(model, image, layer_name)
-    if method == "Score-CAM":
-        return cam_variants.score_cam(model, image, class_index, layer_name)
-    raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, explorer_maps.ALL_METHODS))}.")
 
 
 def _where(model: ModelLike, layer_name: str, method: str) -> str:
@@ -74,7 +58,7 @@ def cam_view(model: ModelLike, image: np.ndarray, class_index: int, layer_name: 
     if key not in cache and ("missing", layer_name, method) in cache:
         raise ValueError(cache["missing", layer_name, method])
     if key not in cache:
-        cache[key] = method_map(model, image, class_index, layer_name, method)
+        cache[key] = explorer_maps.method_map(model, image, class_index, layer_name, method)
     heat = cache[key]
     if ("colour",) + key not in cache:  # upsample + colormap once per map, not per opacity
         photo = superimpose(image, heat, 0.0)  # validates the image and alpha rules once
