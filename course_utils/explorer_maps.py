@@ -8,13 +8,17 @@ must answer in well under a second, so every map is computed up front, where it 
 * Layer-CAM and Eigen-CAM: from one more forward + backward pass per class for all layers
   (Eigen-CAM takes no class: one map per layer, shown for every class).
 * gradient, SmoothGrad, integrated gradients: maps in the input's pixels, one per class; the
-  layer does not apply, so the same map is kept under every layer.
+  layer does not apply, so the same map is kept under every layer. The plain gradient is one
+  backward pass per class; SmoothGrad and integrated gradients take 25 and 33, so they are
+  computed, top class first, while they fit `PIXEL_BUDGET_S`.
 * Score-CAM: one masked forward pass per channel of the layer, shared by all classes
   (`cam_variants.score_cams`). That is seconds per layer on SqueezeNet and minutes on
-  Xception's 728-2048-channel blocks, so it is computed for the layers that fit a time budget
-  (`SCORE_CAM_BUDGET_S`): the explorer's default layer first, then from the deepest down until
-  one does not fit, each layer's cost estimated from a timed batch and the layers already done. For the others
-  `missing_reason` says what the map would cost and how to compute it.
+  Xception's 728-2048-channel blocks, so it is computed while it fits `SCORE_CAM_BUDGET_S`:
+  the explorer's default layer first, then from the deepest down.
+
+Each cost is estimated before it is paid, from a timed pass and from what the maps already
+done took; the first map that does not fit ends that kind of work. For every map left out,
+`explorer_maps` returns one line saying what it would cost and which call computes it.
 """
 from __future__ import annotations
 
@@ -34,10 +38,15 @@ PIXEL_METHODS = ("gradient", "SmoothGrad", "integrated gradients")
 MORE_METHODS = LAYER_METHODS + PIXEL_METHODS   # chapter 6's methods
 ALL_METHODS = tuple(cam.METHODS) + MORE_METHODS
 
-# Score-CAM's masked passes may add this much to the explorer's cell. SqueezeNet's ten layers
-# take ~40 s on 2 cores: the deepest five or six fit; Xception's last block alone takes minutes.
+# What the slow maps may add to the explorer's cell, on top of the ~5 s of the others. SqueezeNet
+# on 2 cores: Score-CAM's ten layers take ~40 s (the deepest five fit), its pixel maps ~10 s (all
+# fit). Xception: Score-CAM's last block alone takes minutes; SmoothGrad + IG of the top class fit.
 SCORE_CAM_BUDGET_S = 30.0
+PIXEL_BUDGET_S = 15.0
 SCORE_CAM_BATCH = 32
+SMOOTHGRAD_SAMPLES = 25
+IG_STEPS = 32
+PIXEL_PASSES = {"gradient": 1, "SmoothGrad": SMOOTHGRAD_SAMPLES, "integrated gradients": IG_STEPS + 1}
 
 
 def pixel_map(model: ModelLike, image: ArrayLike, class_index: int, method: str) -> np.ndarray:
@@ -45,9 +54,9 @@ def pixel_map(model: ModelLike, image: ArrayLike, class_index: int, method: str)
     if method == "gradient":
         pixels = saliency.gradient_saliency(model, image, class_index)
     elif method == "SmoothGrad":
-        pixels = saliency.smoothgrad(model, image, class_index)
+        pixels = saliency.smoothgrad(model, image, class_index, samples=SMOOTHGRAD_SAMPLES)
     elif method == "integrated gradients":
-        pixels = saliency.integrated_gradients(model, image, class_index).attributions
+        pixels = saliency.integrated_gradients(model, image, class_index, steps=IG_STEPS).attributions
     else:
         raise ValueError(f"Unknown pixel method {method!r}. Choose one of {', '.join(map(repr, PIXEL_METHODS))}.")
     return normalize(to_2d(pixels), method)
@@ -93,58 +102,97 @@ def score_cam_order(layer_names: Sequence[str], default_layer: str) -> list[str]
     return [default_layer] + [n for n in reversed(list(layer_names)) if n != default_layer]
 
 
-def missing_reason(model: ModelLike, layer_name: str, seconds: float, budget_s: float) -> str:
+def score_cam_missing(model: ModelLike, layer_name: str, seconds: float, budget_s: float) -> str:
     """What the learner reads for a Score-CAM map that was not precomputed."""
     return (f"Score-CAM at {layer_name} was not precomputed: {channels(model, layer_name)} masked forward "
             f"passes, about {seconds:.0f} s on this machine, over what was left of the explorer's "
-            f"{budget_s:.0f} s budget. Compute it in a cell: "
+            f"{budget_s:.0f} s budget for Score-CAM. Compute it in a cell: "
             f"cam_variants.score_cam(model, img, class_index, {layer_name!r}).")
 
 
+def pixel_missing(class_index: int, method: str, seconds: float, budget_s: float) -> str:
+    """What the learner reads for a SmoothGrad or integrated-gradients map not precomputed."""
+    return (f"{method} for class {class_index} was not precomputed: {PIXEL_PASSES[method]} gradient passes, "
+            f"about {seconds:.0f} s on this machine, over what was left of the explorer's {budget_s:.0f} s "
+            f"budget for pixel maps. Compute it in a cell: "
+            f"explorer_maps.pixel_map(model, img, {class_index}, {method!r}).")
+
+
+Maps = dict[tuple[int, str, str], np.ndarray]
+
+
 def explorer_maps(model: ModelLike, image: ArrayLike, class_indices: Sequence[int], layer_names: Sequence[str],
-                  default_layer: str | None = None, budget_s: float = SCORE_CAM_BUDGET_S,
-                  progress: bool = True) -> tuple[dict[tuple[int, str, str], np.ndarray], dict[str, str]]:
-    """(class, layer, method) → (h, w) map for every method in ALL_METHODS, and layer → the
-    reason its Score-CAM is missing (layers over the budget). A progress bar per kind of work."""
+                  default_layer: str | None = None, score_cam_budget_s: float = SCORE_CAM_BUDGET_S,
+                  pixel_budget_s: float = PIXEL_BUDGET_S,
+                  progress: bool = True) -> tuple[Maps, dict[tuple[int, str, str], str]]:
+    """(class, layer, method) → (h, w) map for every method in ALL_METHODS, and, under the same
+    keys, why each map over its budget was left out. A progress bar per kind of work."""
     names = validate.names(layer_names, "layer_names")
     default_layer = names[-1] if default_layer is None else default_layer
     classes = list(class_indices)
+    missing: dict[tuple[int, str, str], str] = {}
     with warnings.catch_warnings():  # an all-zero map is kept silently, as in cam.explorer_heatmaps
         warnings.simplefilter("ignore")
-        maps, missing = _all_maps(model, image, classes, names, default_layer, budget_s, progress)
+        maps = cam.explorer_heatmaps(model, image, classes, names)
+        _layer_cam_and_eigen_cam(model, image, classes, names, maps, progress)
+        _pixel_maps(model, image, classes, names, maps, missing, pixel_budget_s, progress)
+        _score_cams(model, image, classes, names, default_layer, maps, missing, score_cam_budget_s, progress)
     return maps, missing
 
 
-def _all_maps(model, image, classes, names, default_layer, budget_s, progress):
+def _layer_cam_and_eigen_cam(model, image, classes, names, maps, progress):
     from tqdm.auto import tqdm
 
-    maps = cam.explorer_heatmaps(model, image, classes, names)
     eigen: dict[str, np.ndarray] = {}  # Eigen-CAM takes no class: one map per layer
-    for c in tqdm(classes, desc="Layer-CAM, Eigen-CAM and pixel maps per class", disable=not progress):
+    for c in tqdm(classes, desc="Layer-CAM and Eigen-CAM per class", disable=not progress):
         acts, grads, _ = cam.layer_gradients(model, image, c, names)
         for name, a, g in zip(names, acts, grads):
             maps[c, name, "Layer-CAM"] = cam_variants.layer_cam_from(a, g)
             if name not in eigen:
                 eigen[name] = cam_variants.eigen_cam_from(a)
             maps[c, name, "Eigen-CAM"] = eigen[name]
-        for method in PIXEL_METHODS:
-            heat = pixel_map(model, image, c, method)
-            for name in names:
-                maps[c, name, method] = heat
+
+
+def _pixel_maps(model, image, classes, names, maps, missing, budget_s, progress):
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    for c in classes:  # the plain gradient: one pass per class, always
+        heat = pixel_map(model, image, c, "gradient")
+        maps.update({(c, name, "gradient"): heat for name in names})
+    per_pass = {method: (time.perf_counter() - start) / len(classes) for method in PIXEL_PASSES}
+    spent, stopped = 0.0, False
+    work = [(c, m) for c in classes for m in ("SmoothGrad", "integrated gradients")]  # top class first
+    for c, method in tqdm(work, desc="SmoothGrad and integrated gradients per class", disable=not progress):
+        estimate = PIXEL_PASSES[method] * per_pass[method]
+        stopped = stopped or spent + estimate > budget_s  # the first that does not fit ends the work
+        if stopped:
+            missing.update({(c, name, method): pixel_missing(c, method, estimate, budget_s) for name in names})
+            continue
+        began = time.perf_counter()
+        heat = pixel_map(model, image, c, method)
+        took = time.perf_counter() - began
+        spent += took
+        per_pass[method] = took / PIXEL_PASSES[method]  # batched passes cost less than one alone
+        maps.update({(c, name, method): heat for name in names})
+
+
+def _score_cams(model, image, classes, names, default_layer, maps, missing, budget_s, progress):
+    from tqdm.auto import tqdm
+
     estimates = score_cam_seconds(model, image, names)
-    spent, done_channels, missing = 0.0, 0, {}
-    bar = tqdm(total=len(names), desc="Score-CAM per layer (all classes)", disable=not progress)
-    for name in score_cam_order(names, default_layer):
+    spent, done_channels, stopped = 0.0, 0, False
+    for name in tqdm(score_cam_order(names, default_layer), desc="Score-CAM per layer (all classes)",
+                     disable=not progress):
         if done_channels:  # what the layers so far really took per channel, if more than estimated
             estimates[name] = max(estimates[name], spent / done_channels * channels(model, name))
-        if missing or spent + estimates[name] > budget_s:  # the deepest layers that fit, no gaps
-            missing[name] = missing_reason(model, name, estimates[name], budget_s)
-        else:
-            start = time.perf_counter()
-            for c, heat in zip(classes, cam_variants.score_cams(model, image, classes, name, SCORE_CAM_BATCH)):
-                maps[c, name, "Score-CAM"] = heat
-            spent += time.perf_counter() - start
-            done_channels += channels(model, name)
-        bar.update(1)
-    bar.close()
-    return maps, missing
+        stopped = stopped or spent + estimates[name] > budget_s  # the deepest layers that fit, no gaps
+        if stopped:
+            missing.update({(c, name, "Score-CAM"): score_cam_missing(model, name, estimates[name], budget_s)
+                            for c in classes})
+            continue
+        began = time.perf_counter()
+        for c, heat in zip(classes, cam_variants.score_cams(model, image, classes, name, SCORE_CAM_BATCH)):
+            maps[c, name, "Score-CAM"] = heat
+        spent += time.perf_counter() - began
+        done_channels += channels(model, name)

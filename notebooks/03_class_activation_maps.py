@@ -425,9 +425,10 @@ plt.show()
 # Layer-CAM, Eigen-CAM (it takes no class: the same map for every class), Score-CAM, and three
 # maps in the input's pixels (gradient, SmoothGrad, integrated gradients: the same at every
 # layer). The cell computes every map first, so each change answers at once; that takes about
-# a minute, with a progress bar. Score-CAM pays one forward pass per channel of its layer, so it
-# is computed only for the deepest layers that fit in 30 s; the others say what they would cost
-# and which call computes them.
+# a minute, with progress bars. The slow ones have a budget: Score-CAM pays one forward pass per
+# channel of its layer, so it is computed for the deepest layers that fit in 30 s; SmoothGrad
+# and integrated gradients (25 and 33 gradient passes) for the top classes that fit in 15 s. A
+# map left out says what it would cost and which call computes it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -70,7 +70,7 @@ def test_every_method_is_precomputed_and_equals_its_own_function(gap_model, imag
     from course_utils import explorer_maps
 
     maps, missing = explorer_maps.explorer_maps(gap_model, image, [0, 3], ["conv1", "conv2"], progress=False)
-    assert missing == {}  # two tiny layers: far inside the budget
+    assert missing == {}  # a tiny network: far inside the budgets
     assert {k[2] for k in maps} == set(explorer_maps.ALL_METHODS)
     assert len(maps) == 2 * 2 * len(explorer_maps.ALL_METHODS)
     with warnings.catch_warnings():
@@ -92,18 +92,33 @@ def test_score_cam_over_budget_is_left_out_and_the_view_says_how_to_get_it(gap_m
 
     # conv2 (the default, deepest) "costs" 1 s and conv1 50 s against a 10 s budget
     monkeypatch.setattr(explorer_maps, "score_cam_seconds", lambda model, img, names: {"conv1": 50.0, "conv2": 1.0})
-    maps, missing = explorer_maps.explorer_maps(gap_model, image, [0], ["conv1", "conv2"], budget_s=10,
-                                                progress=False)
+    maps, missing = explorer_maps.explorer_maps(gap_model, image, [0, 1], ["conv1", "conv2"],
+                                                score_cam_budget_s=10, progress=False)
     assert (0, "conv2", "Score-CAM") in maps and (0, "conv1", "Score-CAM") not in maps
-    assert list(missing) == ["conv1"]
-    assert "6 masked forward passes, about 50 s" in missing["conv1"]
-    assert "cam_variants.score_cam(model, img, class_index, 'conv1')" in missing["conv1"]
-    cache = {**maps, ("missing", "conv1", "Score-CAM"): missing["conv1"]}
+    assert set(missing) == {(0, "conv1", "Score-CAM"), (1, "conv1", "Score-CAM")}
+    assert "6 masked forward passes, about 50 s" in missing[0, "conv1", "Score-CAM"]
+    assert "cam_variants.score_cam(model, img, class_index, 'conv1')" in missing[0, "conv1", "Score-CAM"]
+    cache = {**maps, **{("missing",) + key: why for key, why in missing.items()}}
     with pytest.raises(ValueError, match="not precomputed"):
         cam_view(gap_model, image, 0, "conv1", "Score-CAM", 0.4, cache)
     assert (0, "conv1", "Score-CAM") not in cache  # not computed behind the learner's back
     _, caption = cam_view(gap_model, image, 0, "conv1", "SmoothGrad", 0.4, cache)
     assert "at the input pixels" in caption and "24x24 map" in caption
+
+
+def test_pixel_maps_over_budget_are_left_out_but_the_plain_gradient_never(gap_model, image):
+    from course_utils import explorer_maps
+
+    maps, missing = explorer_maps.explorer_maps(gap_model, image, [2, 0], ["conv1", "conv2"], pixel_budget_s=0,
+                                                progress=False)
+    assert {(c, m) for c, _, m in maps if m in explorer_maps.PIXEL_METHODS} == {(2, "gradient"), (0, "gradient")}
+    assert {(c, m) for c, _, m in missing} == {(c, m) for c in (2, 0) for m in ("SmoothGrad", "integrated gradients")}
+    assert {layer for _, layer, _ in missing} == {"conv1", "conv2"}  # a pixel map is missing at every layer
+    why = missing[0, "conv2", "SmoothGrad"]
+    assert "25 gradient passes" in why and "explorer_maps.pixel_map(model, img, 0, 'SmoothGrad')" in why
+    cache = {**maps, **{("missing",) + key: text for key, text in missing.items()}}
+    with pytest.raises(ValueError, match="integrated gradients for class 2 was not precomputed"):
+        cam_view(gap_model, image, 2, "conv1", "integrated gradients", 0.4, cache)
 
 
 def test_score_cam_layers_are_the_deepest_that_fit_without_gaps():

@@ -50,13 +50,14 @@ def cam_view(model: ModelLike, image: np.ndarray, class_index: int, layer_name: 
     """The superimposed uint8 image and a caption. Plain function: the widget only calls it.
     `cache` (a dict, e.g. filled by `explorer_maps.explorer_maps`) keeps heatmaps and their
     coloured, upsampled layers, so a cached choice or an opacity (`alpha`) change is only a
-    blend. A key ("missing", layer, method) in it holds why that map was left out: raised as is."""
+    blend. A key ("missing", class, layer, method) in it holds why that map was left out: raised
+    as is."""
     if method not in explorer_maps.ALL_METHODS:
         raise ValueError(f"Unknown method {method!r}. Choose one of {', '.join(map(repr, explorer_maps.ALL_METHODS))}.")
     cache = {} if cache is None else cache
     key = (class_index, layer_name, method)
-    if key not in cache and ("missing", layer_name, method) in cache:
-        raise ValueError(cache["missing", layer_name, method])
+    if key not in cache and ("missing",) + key in cache:
+        raise ValueError(cache[("missing",) + key])
     if key not in cache:
         cache[key] = explorer_maps.method_map(model, image, class_index, layer_name, method)
     heat = cache[key]
@@ -94,7 +95,7 @@ def cam_explorer(model: ModelLike, image: np.ndarray, layers: Sequence[str] | No
     # Score-CAM within a time budget): each later change is a blend of cached pixels, well under
     # the half second a learner notices.
     maps, missing = explorer_maps.explorer_maps(model, image, [i for _, i in classes], layers, layers[-1])
-    cache: dict = {**maps, **{("missing", name, "Score-CAM"): why for name, why in missing.items()}}
+    cache: dict = {**maps, **{("missing",) + key: why for key, why in missing.items()}}
     out = widgets.Output()
 
     def redraw(*_):
