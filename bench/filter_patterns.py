@@ -78,11 +78,6 @@ def conv_layers(extractor):
     return rows
 
 
-def conv_flops(extractor) -> float:
-    """Forward multiply-adds x 2 of every conv in the truncated model, for one image."""
-    return sum(flops for *_, flops in conv_layers(extractor))
-
-
 def memory_bandwidth(rounds: int = 5) -> float:
     """Bytes/s of a streaming update of a 256 MB float32 array (read once, written once), best
     of rounds: the roofline's slope for work that cannot stay in the caches."""
@@ -104,7 +99,7 @@ def layer_step(layer):
     return run
 
 
-def roofline(extractor, size, batch, step_s, peak, bandwidth, rounds=3):
+def roofline(convs, size, batch, step_s, peak, bandwidth, rounds=3):
     """Per conv layer of the ascent: work, arithmetic intensity, the roofline's bound
     (min(peak, intensity x bandwidth)) and the rate it reaches alone, on the course's batch.
 
@@ -116,7 +111,7 @@ def roofline(extractor, size, batch, step_s, peak, bandwidth, rounds=3):
     print(f"{'layer':22s} {'kind':10s} {'GFLOP':>7s} {'FLOP/B':>7s} {'bound':>7s} {'roof GF/s':>9s} "
           f"{'reached':>8s} {'of roof':>7s} {'ms':>7s}")
     total_s = bound_s = total_flops = 0.0
-    for layer, in_shape, out_shape, flops in conv_layers(keras_model_at(extractor, size)):
+    for layer, in_shape, out_shape, flops in convs:
         flops *= 2 * batch  # forward + input gradient, the whole batch
         weights = sum(int(np.prod(v.shape)) for v in layer.weights)
         bytes_moved = 2 * 4 * (batch * (np.prod(in_shape) + np.prod(out_shape)) + weights)
@@ -179,7 +174,8 @@ def bench_model(name, n_filters, steps, seed, rounds, peak, xla=False):
     indices = list(range(n_filters))
     extractor = filters.pattern_extractor(wrapped, layer)
     to_input = wrapped.preprocess_tensor
-    flops_per_filter = steps * 2 * conv_flops(keras_model_at(extractor, size))  # forward + input gradient
+    convs = conv_layers(keras_model_at(extractor, size))
+    flops_per_filter = steps * 2 * sum(flops for *_, flops in convs)  # forward + input gradient
     print(f"\n{wrapped.name} (weights={weights}), layer {layer}, {n_filters} filters, {steps} steps, "
           f"{size[0]}x{size[1]} px")
     print(f"conv work per filter: {flops_per_filter / 1e9:.2f} GFLOP (forward + input gradient, x{steps})")
@@ -228,7 +224,7 @@ def bench_model(name, n_filters, steps, seed, rounds, peak, xla=False):
     print(f"first call (tracing)     {first_s:7.3f} s/filter  speed-up {eager_s / first_s:5.1f}x")
     print(f"(peak = best one-conv rate over this model's rounds: {peak / 1e9:.1f} GFLOP/s)")
     print(f"same pictures: per-filter correlation eager vs batched, median {np.median(correlations):.3f}")
-    roofline(extractor, size, n_filters, min(times["batched (course)"]) * n_filters / steps, peak,
+    roofline(convs, size, n_filters, min(times["batched (course)"]) * n_filters / steps, peak,
              memory_bandwidth())
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -242,13 +242,16 @@ def heatmap(model: ModelLike, image: ArrayLike, class_index: ClassLike, layer_na
 # ---------------------------------------------------------------- every explorer map up front
 
 def explorer_heatmaps(model: ModelLike, image: ArrayLike, class_indices: Sequence[int],
-                      layer_names: Sequence[str]) -> dict[tuple[int, str, str], np.ndarray]:
+                      layer_names: Sequence[str],
+                      from_activations: Mapping[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] | None = None,
+                      ) -> dict[tuple[int, str, str], np.ndarray]:
     """(class, layer, method) → `heatmap(model, image, class, layer, method)` for every class,
     layer and method: per class one forward + backward pass for all layers, one guided pass and
     one CAM read. (One image per pass, as `heatmap` runs it: a batch of copies changes the conv
     arithmetic enough to move an early layer's near-cancelling Grad-CAM by ~1e-3.) CAM is left
     out when the model has no pooled head (`heatmap` then says why); an all-zero map is kept
-    silently, as in `grad_cam_gallery`."""
+    silently, as in `grad_cam_gallery`. `from_activations`: more methods by name, each a
+    function of one layer's (activation, gradient), computed from the same pass."""
     names = validate.names(layer_names, "layer_names")
     out: dict[tuple[int, str, str], np.ndarray] = {}
     with warnings.catch_warnings():
@@ -267,4 +270,6 @@ def explorer_heatmaps(model: ModelLike, image: ArrayLike, class_indices: Sequenc
                 out[c, name, "guided Grad-CAM"] = normalize(to_2d(saliency * heat[..., None]), "guided Grad-CAM")
                 if cam_map is not None:
                     out[c, name, "CAM"] = cam_map
+                for method, from_pass in (from_activations or {}).items():
+                    out[c, name, method] = from_pass(a, g)
     return out

@@ -5,8 +5,8 @@ Chapter 3 teaches the first four methods (`cam.METHODS`); chapter 6 adds six mor
 must answer in well under a second, so every map is computed up front, where it costs least:
 
 * Grad-CAM, Grad-CAM++, CAM, guided Grad-CAM: `cam.explorer_heatmaps` (one pass per class).
-* Layer-CAM and Eigen-CAM: from one more forward + backward pass per class for all layers
-  (Eigen-CAM takes no class: one map per layer, shown for every class).
+* Layer-CAM and Eigen-CAM: from the same forward + backward pass per class (Eigen-CAM takes
+  no class: the same map for every class).
 * gradient, SmoothGrad, integrated gradients: maps in the input's pixels, one per class; the
   layer does not apply, so the same map is kept under every layer. The plain gradient is one
   backward pass per class; SmoothGrad and integrated gradients take 25 and 33, so they are
@@ -133,24 +133,12 @@ def explorer_maps(model: ModelLike, image: ArrayLike, class_indices: Sequence[in
     missing: dict[tuple[int, str, str], str] = {}
     with warnings.catch_warnings():  # an all-zero map is kept silently, as in cam.explorer_heatmaps
         warnings.simplefilter("ignore")
-        maps = cam.explorer_heatmaps(model, image, classes, names)
-        _layer_cam_and_eigen_cam(model, image, classes, names, maps, progress)
+        maps = cam.explorer_heatmaps(model, image, classes, names, from_activations={
+            "Layer-CAM": cam_variants.layer_cam_from,
+            "Eigen-CAM": lambda activation, _: cam_variants.eigen_cam_from(activation)})  # no class used
         _pixel_maps(model, image, classes, names, maps, missing, pixel_budget_s, progress)
         _score_cams(model, image, classes, names, default_layer, maps, missing, score_cam_budget_s, progress)
     return maps, missing
-
-
-def _layer_cam_and_eigen_cam(model, image, classes, names, maps, progress):
-    from tqdm.auto import tqdm
-
-    eigen: dict[str, np.ndarray] = {}  # Eigen-CAM takes no class: one map per layer
-    for c in tqdm(classes, desc="Layer-CAM and Eigen-CAM per class", disable=not progress):
-        acts, grads, _ = cam.layer_gradients(model, image, c, names)
-        for name, a, g in zip(names, acts, grads):
-            maps[c, name, "Layer-CAM"] = cam_variants.layer_cam_from(a, g)
-            if name not in eigen:
-                eigen[name] = cam_variants.eigen_cam_from(a)
-            maps[c, name, "Eigen-CAM"] = eigen[name]
 
 
 def _pixel_maps(model, image, classes, names, maps, missing, budget_s, progress):

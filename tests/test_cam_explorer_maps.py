@@ -30,15 +30,20 @@ def image():
     return np.random.default_rng(0).uniform(0, 255, (24, 24, 3)).astype("float32")
 
 
+def assert_each_map_equals(maps, compute):
+    """Every precomputed (class, layer, method) map equals `compute(class, layer, method)`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for (c, layer, method), heat in maps.items():
+            np.testing.assert_allclose(heat, compute(c, layer, method), atol=1e-5,
+                                       err_msg=f"{method} class {c} at {layer}")
+
+
 def test_precomputed_maps_equal_heatmap_for_every_method(gap_model, image):
     maps = cam.explorer_heatmaps(gap_model, image, [0, 2, 3], ["conv1", "conv2"])
     assert {k[2] for k in maps} == set(cam.METHODS)
     assert len(maps) == 3 * 2 * len(cam.METHODS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for (c, layer, method), heat in maps.items():
-            np.testing.assert_allclose(heat, cam.heatmap(gap_model, image, c, layer, method), atol=1e-5,
-                                       err_msg=f"{method} class {c} at {layer}")
+    assert_each_map_equals(maps, lambda c, layer, method: cam.heatmap(gap_model, image, c, layer, method))
 
 
 def test_cam_left_out_without_a_pooled_head_and_heatmap_says_why(image):
@@ -73,11 +78,8 @@ def test_every_method_is_precomputed_and_equals_its_own_function(gap_model, imag
     assert missing == {}  # a tiny network: far inside the budgets
     assert {k[2] for k in maps} == set(explorer_maps.ALL_METHODS)
     assert len(maps) == 2 * 2 * len(explorer_maps.ALL_METHODS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for (c, layer, method), heat in maps.items():
-            np.testing.assert_allclose(heat, explorer_maps.method_map(gap_model, image, c, layer, method), atol=1e-5,
-                                       err_msg=f"{method} class {c} at {layer}")
+    assert_each_map_equals(maps, lambda c, layer, method: explorer_maps.method_map(gap_model, image, c, layer,
+                                                                                    method))
     # what each kind of method ignores: Eigen-CAM the class, pixel maps the layer
     np.testing.assert_array_equal(maps[0, "conv2", "Eigen-CAM"], maps[3, "conv2", "Eigen-CAM"])
     assert maps[0, "conv1", "Eigen-CAM"].shape != maps[0, "conv2", "Eigen-CAM"].shape
